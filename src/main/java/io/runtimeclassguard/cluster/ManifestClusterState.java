@@ -1,10 +1,9 @@
 package io.runtimeclassguard.cluster;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClass;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.runtimeclassguard.config.GuardProperties;
 import io.runtimeclassguard.policy.NamespaceInfo;
 import io.runtimeclassguard.policy.PolicyConfigMapReview;
@@ -20,6 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -129,7 +131,11 @@ public class ManifestClusterState implements ClusterState {
 
     /** The Kubernetes objects of all files, as decisions need them. */
     private static final class ManifestObjects {
-        private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+        /**
+         * Plain Jackson into fabric8's model types: the full {@code KubernetesSerialization} registers every
+         * kind there is, a second of start-up spent on three kinds.
+         */
+        private static final ObjectMapper MODEL = new ObjectMapper();
 
         private final String policyNamespace;
         private final Map<String, RuntimeClassInfo> runtimeClasses = new LinkedHashMap<>();
@@ -143,21 +149,24 @@ public class ManifestClusterState implements ClusterState {
             this.policyNamespace = policyNamespace;
         }
 
+        /** The policy loader has read the same text already, so it is known to be YAML within the limits. */
         void read(PolicySource source) {
-            List<HasMetadata> documents;
-            try {
-                documents = documents(SERIALIZATION.unmarshal(source.text()));
-            } catch (RuntimeException unparseable) {
-                problems.add(source.origin() + ": is not a Kubernetes manifest: " + unparseable.getMessage());
-                return;
-            }
             boolean barePolicies = false;
-            for (HasMetadata document : documents) {
-                switch (document) {
-                    case RuntimeClass runtimeClass -> add(runtimeClass, source.origin());
-                    case Namespace namespace -> add(namespace, source.origin());
-                    case ConfigMap configMap -> add(configMap, source.origin());
-                    default -> barePolicies |= RuntimeClassPolicy.KIND.equals(document.getKind());
+            for (Object document : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(source.text())) {
+                if (!(document instanceof Map<?, ?> fields)) {
+                    continue;
+                }
+                String kind = String.valueOf(fields.get("kind"));
+                String apiVersion = String.valueOf(fields.get("apiVersion"));
+                try {
+                    switch (apiVersion + " " + kind) {
+                        case "node.k8s.io/v1 RuntimeClass" -> add(MODEL.convertValue(document, RuntimeClass.class), source.origin());
+                        case "v1 Namespace" -> add(MODEL.convertValue(document, Namespace.class), source.origin());
+                        case "v1 ConfigMap" -> add(MODEL.convertValue(document, ConfigMap.class), source.origin());
+                        default -> barePolicies |= RuntimeClassPolicy.KIND.equals(kind);
+                    }
+                } catch (IllegalArgumentException unreadable) {
+                    problems.add(source.origin() + ": not a valid " + apiVersion + " " + kind + ": " + unreadable.getMessage());
                 }
             }
             if (barePolicies) {
@@ -165,16 +174,6 @@ public class ManifestClusterState implements ClusterState {
                 // keeps their text exactly as written.
                 policySources.put(source.origin(), List.of(source));
             }
-        }
-
-        private static List<HasMetadata> documents(Object parsed) {
-            List<HasMetadata> documents = new ArrayList<>();
-            if (parsed instanceof List<?> list) {
-                list.stream().filter(HasMetadata.class::isInstance).map(HasMetadata.class::cast).forEach(documents::add);
-            } else if (parsed instanceof HasMetadata single) {
-                documents.add(single);
-            }
-            return documents;
         }
 
         private void add(RuntimeClass runtimeClass, String origin) {

@@ -48,15 +48,15 @@ public final class SelfSignedCertificateGenerator {
     private final SecureRandom random = new SecureRandom();
 
     /**
-     * Creates a new private (0700) directory under the system temp dir and writes the PEM files into it.
-     * The directory goes away when the JVM exits, with whatever else was written into it.
+     * Creates a new private (0700) directory under the system temp dir for the PEM files. It goes away when
+     * the JVM exits, with whatever was written into it.
      */
-    public SelfSignedCertificate generateInTempDirectory() {
+    public static SelfSignedCertificate inPrivateTempDirectory() {
         try {
             Path directory = Files.createTempDirectory("runtimeclass-guard-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             directory.toFile().deleteOnExit();
-            SelfSignedCertificate certificate = generate(directory);
+            SelfSignedCertificate certificate = new SelfSignedCertificate(directory);
             certificate.fileBeside(certificate.caCertificate().getFileName().toString());
             certificate.fileBeside(certificate.certificateChain().getFileName().toString());
             certificate.fileBeside(certificate.privateKey().getFileName().toString());
@@ -66,7 +66,8 @@ public final class SelfSignedCertificateGenerator {
         }
     }
 
-    public SelfSignedCertificate generate(Path directory) {
+    /** Writes a new CA, serving certificate and key into the files of {@code target}. */
+    public SelfSignedCertificate generate(SelfSignedCertificate target) {
         try {
             Instant now = Instant.now();
             KeyPair caKeys = newKeyPair();
@@ -96,16 +97,15 @@ public final class SelfSignedCertificateGenerator {
             X509CertificateHolder serverCertificate = server.build(
                     new JcaContentSignerBuilder(SIGNATURE).build(caKeys.getPrivate()));
 
-            SelfSignedCertificate result = new SelfSignedCertificate(directory);
-            write(result.caCertificate(), pem("CERTIFICATE", caCertificate.getEncoded()));
-            write(result.certificateChain(), pem("CERTIFICATE", serverCertificate.getEncoded())
+            write(target.caCertificate(), pem("CERTIFICATE", caCertificate.getEncoded()));
+            write(target.certificateChain(), pem("CERTIFICATE", serverCertificate.getEncoded())
                     + pem("CERTIFICATE", caCertificate.getEncoded()));
-            write(result.privateKey(), pem("PRIVATE KEY", serverKeys.getPrivate().getEncoded()));
-            Files.setPosixFilePermissions(result.privateKey(),
+            write(target.privateKey(), pem("PRIVATE KEY", serverKeys.getPrivate().getEncoded()));
+            Files.setPosixFilePermissions(target.privateKey(),
                     Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
-            return result;
+            return target;
         } catch (IOException failed) {
-            throw new UncheckedIOException("cannot write the self-signed certificate to " + directory, failed);
+            throw new UncheckedIOException("cannot write the self-signed certificate to " + target.directory(), failed);
         } catch (GeneralSecurityException | OperatorCreationException failed) {
             throw new IllegalStateException("cannot generate a self-signed certificate", failed);
         }

@@ -4,7 +4,6 @@ import io.runtimeclassguard.config.GuardProperties;
 import org.apache.commons.logging.Log;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.bootstrap.BootstrapRegistry.InstanceSupplier;
 import org.springframework.boot.bootstrap.ConfigurableBootstrapContext;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.logging.DeferredLogFactory;
@@ -13,6 +12,8 @@ import org.springframework.core.env.MapPropertySource;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * Decides, before the web server is built, which certificate the admission port serves: the PEM files
@@ -44,13 +45,7 @@ public class ServingCertificateEnvironmentPostProcessor implements EnvironmentPo
             certificate = tls.certificate();
             privateKey = tls.privateKey();
         } else {
-            long started = System.nanoTime();
-            SelfSignedCertificate generated = new SelfSignedCertificateGenerator().generateInTempDirectory();
-            log.info("Generated a self-signed certificate for localhost in %s (%d ms); clients trust %s"
-                    .formatted(generated.directory(), (System.nanoTime() - started) / 1_000_000, generated.caCertificate()));
-            bootstrapContext.register(SelfSignedCertificate.class, InstanceSupplier.of(generated));
-            bootstrapContext.addCloseListener(event -> event.getApplicationContext().getBeanFactory()
-                    .registerSingleton("selfSignedCertificate", generated));
+            SelfSignedCertificate generated = generateWhileStarting();
             certificate = generated.certificateChain();
             privateKey = generated.privateKey();
         }
@@ -58,6 +53,38 @@ public class ServingCertificateEnvironmentPostProcessor implements EnvironmentPo
         environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE, Map.of(
                 KEYSTORE + "certificate", location(certificate),
                 KEYSTORE + "private-key", location(privateKey))));
+    }
+
+    /**
+     * Generates on a thread of its own: the file names are known now, the files are only read when the web
+     * server is built, and key generation and BouncyCastle's first use cost a few hundred cold milliseconds that
+     * the rest of the start-up can run beside. The context waits for the files before it is refreshed.
+     */
+    private SelfSignedCertificate generateWhileStarting() {
+        SelfSignedCertificate target = SelfSignedCertificateGenerator.inPrivateTempDirectory();
+        FutureTask<SelfSignedCertificate> generation = new FutureTask<>(() -> {
+            long started = System.nanoTime();
+            SelfSignedCertificate generated = new SelfSignedCertificateGenerator().generate(target);
+            log.info("Generated a self-signed certificate for localhost in %s (%d ms); clients trust %s".formatted(
+                    generated.directory(), (System.nanoTime() - started) / 1_000_000, generated.caCertificate()));
+            return generated;
+        });
+        Thread.ofPlatform().name("self-signed-certificate").daemon().start(generation);
+        bootstrapContext.addCloseListener(event -> event.getApplicationContext().getBeanFactory()
+                .registerSingleton("selfSignedCertificate", await(generation)));
+        return target;
+    }
+
+    private static SelfSignedCertificate await(FutureTask<SelfSignedCertificate> generation) {
+        try {
+            return generation.get();
+        } catch (ExecutionException failed) {
+            throw failed.getCause() instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException("cannot generate a self-signed certificate", failed.getCause());
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating a self-signed certificate", interrupted);
+        }
     }
 
     /** A {@code file:} location, the form a bundle can watch for changes. */
