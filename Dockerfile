@@ -17,6 +17,7 @@ WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn/ .mvn/
 COPY src/ src/
+# The shipped policies are also the standalone mode's defaults, which the build may package.
 COPY policies/ policies/
 RUN --mount=type=cache,target=/root/.m2 \
     ./mvnw -B -ntp -DskipTests package
