@@ -56,7 +56,8 @@ USER 10001:10001
 WORKDIR /app
 # 8443: HTTPS admission (/mutate, /validate). 8080: plain-HTTP health and Prometheus metrics.
 EXPOSE 8443 8080
-# Exec form, no shell in between: SIGTERM reaches the JVM directly, which drains in-flight requests before it exits.
+# Exec form, no shell in between: SIGTERM reaches the JVM directly, which drains in-flight
+# requests before it exits.
 # JVM options (heap size and the like) come from JAVA_TOOL_OPTIONS, set by the chart.
 ENTRYPOINT ["java", \
             "-XX:AOTCache=/app/runtimeclass-guard.aot", \
