@@ -150,10 +150,9 @@ class DockerfileTest {
         assertThat(users.getLast()).isEqualTo("10001:10001");
         assertThat(pod.getRunAsUser()).isEqualTo(10001L);
         assertThat(pod.getRunAsGroup()).isEqualTo(10001L);
-        // Nothing after USER runs as root.
-        List<Instruction> instructions = runtime().instructions();
-        int user = instructions.lastIndexOf(instructions.stream().filter(i -> i.keyword().equals("USER")).reduce((a, b) -> b).orElseThrow());
-        assertThat(instructions.subList(user, instructions.size())).noneMatch(i -> i.keyword().equals("RUN"));
+        // Nothing after the last USER runs as root.
+        List<String> keywords = runtime().instructions().stream().map(Instruction::keyword).toList();
+        assertThat(keywords.subList(keywords.lastIndexOf("USER"), keywords.size())).doesNotContain("RUN");
     }
 
     @Test
