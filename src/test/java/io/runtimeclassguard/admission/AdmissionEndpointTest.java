@@ -152,7 +152,7 @@ class AdmissionEndpointTest {
                   "uid": "00000000-0000-4000-8000-0000000000aa", "allowed": false,
                   "auditAnnotations": {"decision": "denied", "policy": "untrusted", "runtime-class": "standard",
                                        "reason": "class-not-allowed"},
-                  "status": {"code": 403, "reason": "Forbidden", "message": "Pod \\"web\\" in namespace \\"untrusted-workloads\\" violates RuntimeClass policy \\"untrusted\\" (enforce, governs namespace untrusted-workloads because its name is listed in namespaces.names): spec.runtimeClassName: runtimeClassName \\"standard\\" is not allowed (allowed: gvisor). Allowed classes: gvisor (default gvisor). Remove spec.runtimeClassName to get the default gvisor, or set it to one of: gvisor."}}}"""));
+                  "status": {"code": 403, "reason": "Forbidden", "message": "Pod \\"web\\" in namespace \\"untrusted-workloads\\" violates RuntimeClass policy \\"untrusted\\" (enforce, matched by name untrusted-workloads): spec.runtimeClassName: \\"standard\\" is not allowed. Allowed: gvisor (default gvisor). To fix: remove spec.runtimeClassName (gvisor is then set for you) or set it to one of: gvisor."}}}"""));
     }
 
     @ParameterizedTest
@@ -177,7 +177,7 @@ class AdmissionEndpointTest {
                 + " spec.runtimeClassName: RuntimeClass \"no-such-class\" does not exist."
                 + " Existing RuntimeClasses: gvisor, kata, kata-fc, standard.");
         assertThat(client.review("/validate", pod("production", "no-such-class")).path("response").path("status")
-                .path("message").asText()).endsWith("Classes allowed in namespace production by policy production:"
+                .path("message").asText()).endsWith("Classes that exist and policy production allows here:"
                 + " standard, gvisor, kata.");
     }
 
@@ -190,7 +190,7 @@ class AdmissionEndpointTest {
 
         assertThat(response.path("allowed").booleanValue()).isFalse();
         assertThat(response.path("status")).isEqualTo(parse("""
-                {"code": 403, "reason": "Forbidden", "message": "Deployment \\"shop\\" in namespace \\"untrusted-workloads\\" violates RuntimeClass policy \\"untrusted\\" (enforce, governs namespace untrusted-workloads because its name is listed in namespaces.names): spec.template.spec.runtimeClassName: runtimeClassName \\"kata\\" is not allowed (allowed: gvisor). Allowed classes: gvisor (default gvisor). Remove spec.template.spec.runtimeClassName to get the default gvisor, or set it to one of: gvisor."}"""));
+                {"code": 403, "reason": "Forbidden", "message": "Deployment \\"shop\\" in namespace \\"untrusted-workloads\\" violates RuntimeClass policy \\"untrusted\\" (enforce, matched by name untrusted-workloads): spec.template.spec.runtimeClassName: \\"kata\\" is not allowed. Allowed: gvisor (default gvisor). To fix: remove spec.template.spec.runtimeClassName (gvisor is then set for you) or set it to one of: gvisor."}"""));
         assertThat(response.path("auditAnnotations").path("reason").asText()).isEqualTo("class-not-allowed");
     }
 
@@ -203,8 +203,8 @@ class AdmissionEndpointTest {
         assertThat(response.path("auditAnnotations").path("reason").asText()).isEqualTo("policy-invalid");
         assertThat(response.path("status").path("message").asText())
                 .startsWith("ConfigMap runtimeclass-guard/policy-untrusted holds an invalid RuntimeClass policy set")
-                .contains("policy-untrusted[untrusted.yaml]:1:1: apiVersion is required")
-                .contains("policy-untrusted[untrusted.yaml]:1:1: name is required");
+                .contains("runtimeclass-guard/policy-untrusted[untrusted.yaml]:1:1: apiVersion is required")
+                .contains("runtimeclass-guard/policy-untrusted[untrusted.yaml]:1:1: name is required");
     }
 
     @Test
@@ -221,7 +221,7 @@ class AdmissionEndpointTest {
 
         assertThat(response.path("allowed").booleanValue()).isFalse();
         assertThat(response.path("status").path("message").asText())
-                .contains("policy-untrusted[untrusted.yaml]:5:1: is not valid YAML");
+                .contains("runtimeclass-guard/policy-untrusted[untrusted.yaml]:5:1: is not valid YAML");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.runtimeclassguard.cluster;
 
 import io.runtimeclassguard.policy.NamespaceInfo;
+import io.runtimeclassguard.policy.PolicyLoader;
 import io.runtimeclassguard.policy.RuntimeClassInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,6 +10,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,7 +53,7 @@ class ManifestClusterStateTest {
         assertThat(snapshot.policySources()).containsOnlyKeys("runtimeclass-guard/policy-high-security",
                 "runtimeclass-guard/policy-production", "runtimeclass-guard/policy-staging", "runtimeclass-guard/policy-untrusted");
         assertThat(snapshot.policySources().get("runtimeclass-guard/policy-untrusted"))
-                .singleElement().satisfies(source -> assertThat(source.origin()).isEqualTo("policy-untrusted[untrusted.yaml]"));
+                .singleElement().satisfies(source -> assertThat(source.origin()).isEqualTo("runtimeclass-guard/policy-untrusted[untrusted.yaml]"));
     }
 
     @Test
@@ -106,6 +108,29 @@ class ManifestClusterStateTest {
     }
 
     @Test
+    void barePolicyIsKeptAsItsOwnSourceWithoutTheRestOfItsFile(@TempDir Path policies) throws IOException {
+        Files.writeString(policies.resolve("bare.yaml"), """
+                apiVersion: node.k8s.io/v1
+                kind: RuntimeClass
+                metadata: {name: gvisor}
+                handler: runsc
+                ---
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: bare
+                priority: 5
+                namespaces: {names: [sandbox]}
+                runtimeClass: {default: gvisor, allowed: [gvisor]}
+                """);
+
+        ClusterSnapshot snapshot = ManifestClusterState.load(policies, "runtimeclass-guard");
+
+        assertThat(snapshot.policies().byName("bare")).isPresent();
+        assertThat(snapshot.policySources().get(policies.resolve("bare.yaml").toString())).singleElement()
+                .satisfies(source -> assertThat(PolicyLoader.load(List.of(source)).policies().byName("bare")).isPresent());
+    }
+
+    @Test
     void missingDirectoryIsRefused(@TempDir Path parent) {
         Path missing = parent.resolve("policies");
 
@@ -118,7 +143,7 @@ class ManifestClusterStateTest {
     @Test
     void failedStartListsOneProblemPerLine() {
         InvalidManifestsException invalid = new InvalidManifestsException(Path.of("policies"),
-                java.util.List.of("policies/a.yaml:3:5: one", "policies/b.yaml:7:1: two"));
+                List.of("policies/a.yaml:3:5: one", "policies/b.yaml:7:1: two"));
 
         FailureAnalysis analysis = new InvalidManifestsFailureAnalyzer().analyze(invalid);
 
