@@ -44,6 +44,8 @@ public final class SelfSignedCertificateGenerator {
     /** Tolerates a client clock slightly behind this one. */
     private static final Duration BACKDATE = Duration.ofHours(1);
     private static final String SIGNATURE = "SHA256withECDSA";
+    private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> OWNER_READ_WRITE = PosixFilePermissions.fromString("rw-------");
 
     private final SecureRandom random = new SecureRandom();
 
@@ -54,7 +56,7 @@ public final class SelfSignedCertificateGenerator {
     public static SelfSignedCertificate inPrivateTempDirectory() {
         try {
             Path directory = Files.createTempDirectory("runtimeclass-guard-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                    PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
             directory.toFile().deleteOnExit();
             SelfSignedCertificate certificate = new SelfSignedCertificate(directory);
             certificate.fileBeside(certificate.caCertificate().getFileName().toString());
@@ -100,9 +102,10 @@ public final class SelfSignedCertificateGenerator {
             write(target.caCertificate(), pem("CERTIFICATE", caCertificate.getEncoded()));
             write(target.certificateChain(), pem("CERTIFICATE", serverCertificate.getEncoded())
                     + pem("CERTIFICATE", caCertificate.getEncoded()));
+            // Created owner-only before the key is written, so it is never readable by others, not even briefly.
+            Files.deleteIfExists(target.privateKey());
+            Files.createFile(target.privateKey(), PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE));
             write(target.privateKey(), pem("PRIVATE KEY", serverKeys.getPrivate().getEncoded()));
-            Files.setPosixFilePermissions(target.privateKey(),
-                    Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
             return target;
         } catch (IOException failed) {
             throw new UncheckedIOException("cannot write the self-signed certificate to " + target.directory(), failed);

@@ -14,6 +14,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import java.util.List;
+import java.util.Map;
 
 import static io.runtimeclassguard.testing.AdmissionClient.fixture;
 import static io.runtimeclassguard.testing.AdmissionClient.parse;
@@ -130,7 +131,7 @@ class DecisionLogTest {
                 .toList();
         assertThat(lines).hasSize(1);
         JsonNode line = parse(lines.getFirst());
-        assertThat(line.properties().stream().map(java.util.Map.Entry::getKey)).containsAll(DECISION_FIELDS);
+        assertThat(line.properties().stream().map(Map.Entry::getKey)).containsAll(DECISION_FIELDS);
         return lines.getFirst();
     }
 }
