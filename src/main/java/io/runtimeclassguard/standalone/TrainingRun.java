@@ -41,11 +41,15 @@ public class TrainingRun implements ApplicationRunner {
     public void run(ApplicationArguments arguments) throws Exception {
         int port = ((WebServerApplicationContext) context).getWebServer().getPort();
         List<TrainingClient.Review> reviews = TrainingClient.trainingReviews();
+        if (reviews.isEmpty()) {
+            // A cache recorded without real requests would look fine and help nobody.
+            throw new IllegalStateException("no training AdmissionReviews found at " + TrainingClient.LOCATION);
+        }
         long started = System.nanoTime();
         TrainingClient.Result result = new TrainingClient(URI.create("https://localhost:" + port),
                 TrustedCa.sslContext(certificate.caCertificate())).train(reviews, rounds);
         long millis = (System.nanoTime() - started) / 1_000_000;
-        int exitCode = result.failures() == 0 && result.requests() > 0 ? 0 : 1;
+        int exitCode = result.failures() == 0 ? 0 : 1;
         log.atInfo()
                 .addKeyValue("reviews", reviews.size())
                 .addKeyValue("rounds", rounds)
