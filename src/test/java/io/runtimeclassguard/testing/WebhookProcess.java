@@ -1,0 +1,132 @@
+package io.runtimeclassguard.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.runtimeclassguard.tls.SelfSignedCertificate;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The webhook in a JVM of its own, as a container runs it: {@code io.runtimeclassguard.Main} from the main classes
+ * and their dependencies (not the test classes), standalone over the shipped {@code policies/}, serving the given
+ * certificate, on ports the operating system picks. Its log goes to {@code out.log} in the work directory.
+ */
+public final class WebhookProcess implements AutoCloseable {
+    private static final Pattern STARTED = Pattern.compile("Netty started on port (\\d+) \\((https?)\\)");
+
+    private final Process process;
+    private final Path log;
+    private final int admissionPort;
+    private final int managementPort;
+
+    private WebhookProcess(Process process, Path log, int admissionPort, int managementPort) {
+        this.process = process;
+        this.log = log;
+        this.admissionPort = admissionPort;
+        this.managementPort = managementPort;
+    }
+
+    /** Starts the webhook and returns once both ports listen; fails if it exits first or takes minutes. */
+    public static WebhookProcess start(Path work, SelfSignedCertificate certificate, String... arguments)
+            throws IOException, InterruptedException {
+        String classPath = Arrays.stream(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
+                        .split(File.pathSeparator))
+                .filter(entry -> !entry.endsWith("test-classes"))
+                .collect(Collectors.joining(File.pathSeparator));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+                "-cp", classPath, "io.runtimeclassguard.Main",
+                "--server.port=0", "--management.server.port=0",
+                "--runtimeclass-guard.policies-dir=" + Path.of("policies").toAbsolutePath(),
+                "--runtimeclass-guard.tls.certificate=" + certificate.certificateChain(),
+                "--runtimeclass-guard.tls.private-key=" + certificate.privateKey()));
+        command.addAll(List.of(arguments));
+        Path log = work.resolve("out.log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        int admission = 0;
+        int management = 0;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (admission == 0 || management == 0) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                process.destroyForcibly().waitFor();
+                throw new IllegalStateException("the webhook did not start:\n" + Files.readString(log));
+            }
+            Thread.sleep(50);
+            Matcher started = STARTED.matcher(Files.readString(log));
+            while (started.find()) {
+                int port = Integer.parseInt(started.group(1));
+                if (started.group(2).equals("https")) {
+                    admission = port;
+                } else {
+                    management = port;
+                }
+            }
+        }
+        return new WebhookProcess(process, log, admission, management);
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public int admissionPort() {
+        return admissionPort;
+    }
+
+    public int managementPort() {
+        return managementPort;
+    }
+
+    public String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException unreadable) {
+            throw new UncheckedIOException(unreadable);
+        }
+    }
+
+    /** The messages of the JSON log lines, one a line, for assertion messages. */
+    public String messages() {
+        return log().lines().map(line -> {
+            if (!line.startsWith("{")) {
+                return line;
+            }
+            JsonNode json = AdmissionClient.parse(line);
+            return json.path("log").path("level").asText() + " [" + json.path("process").path("thread").path("name").asText()
+                    + "] " + json.path("message").asText();
+        }).collect(Collectors.joining("\n"));
+    }
+
+    /** GET on the management port; the status code. */
+    public int managementStatus(HttpClient client, String path) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            try {
+                process.destroyForcibly().waitFor();
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
