@@ -1,0 +1,86 @@
+package io.runtimeclassguard.tls;
+
+import io.runtimeclassguard.testing.AdmissionLoad;
+import io.runtimeclassguard.testing.SecretVolume;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import java.math.BigInteger;
+import java.net.http.HttpClient;
+import java.security.cert.X509Certificate;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+import static io.runtimeclassguard.tls.SecretVolumeReloadTest.bundle;
+import static io.runtimeclassguard.tls.SecretVolumeReloadTest.generate;
+import static io.runtimeclassguard.tls.SecretVolumeReloadTest.serial;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A certificate renewal under load, as cert-manager and the kubelet do it: a new key from a new CA, mounted by
+ * the kubelet's symlink swap, while clients that trust both CAs (as the apiserver does while its caBundle holds
+ * both) keep sending: some over long-lived keep-alive connections, some opening a new connection every few
+ * requests so handshakes happen before, during and after the reload. No request fails, and every connection
+ * opened once the new certificate is served presents it.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "management.server.port=0",
+        "runtimeclass-guard.tls.certificate=" + CertificateRotationUnderLoadTest.MOUNT + "/tls.crt",
+        "runtimeclass-guard.tls.private-key=" + CertificateRotationUnderLoadTest.MOUNT + "/tls.key",
+        "spring.ssl.bundle.watch.file.quiet-period=200ms"})
+class CertificateRotationUnderLoadTest {
+    static final String MOUNT = "target/certificate-rotation-under-load-test";
+    private static final SelfSignedCertificate OLD = generate();
+    private static final SecretVolume VOLUME = new SecretVolume(Path.of(MOUNT)).publish(OLD);
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void noRequestFailsAndNewHandshakesPresentTheNewCertificate() throws Exception {
+        SelfSignedCertificate renewed = generate();
+        SSLContext trustsBoth = TrustedCa.sslContext(bundle(OLD, renewed));
+        AdmissionLoad load = new AdmissionLoad(port, trustsBoth, Duration.ofMinutes(1));
+        long afterReload;
+        try (load) {
+            for (int worker = 0; worker < 3; worker++) {
+                load.worker("new-connections-" + worker, HttpClient.Version.HTTP_1_1, 3);
+            }
+            for (int worker = 0; worker < 2; worker++) {
+                load.worker("keep-alive-" + worker, HttpClient.Version.HTTP_1_1, 0);
+            }
+            load.awaitOk(150);
+            assertThat(load.serials(0)).containsExactly(serial(OLD));
+
+            VOLUME.publish(renewed);
+            awaitServed(trustsBoth, serial(renewed));
+            afterReload = load.nextEpoch();
+            load.awaitOk(300);
+        }
+
+        System.out.println("Certificate rotation under load: " + load.summary());
+        assertThat(load.failures()).as(load::summary).isEmpty();
+        assertThat(load.refused()).isZero();
+        assertThat(load.serials(afterReload)).as("handshakes after the reload").containsExactly(serial(renewed));
+    }
+
+    /** Waits until a new handshake presents {@code expected}: the reload has happened. */
+    private void awaitServed(SSLContext trust, BigInteger expected) throws Exception {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+        while (!servedSerial(trust).equals(expected)) {
+            assertThat(Instant.now()).as("the renewed certificate is served").isBefore(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    private BigInteger servedSerial(SSLContext trust) throws Exception {
+        try (SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket("localhost", port)) {
+            socket.startHandshake();
+            return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
+        }
+    }
+}
