@@ -2,6 +2,8 @@ package io.runtimeclassguard.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -16,6 +18,9 @@ import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -197,16 +202,41 @@ class DeploymentTest {
 
         PodSpec defaults = deployment().getSpec().getTemplate().getSpec();
         long preStop = webhook(deployment()).getLifecycle().getPreStop().getSleep().getSeconds();
-        assertThat(defaults.getTerminationGracePeriodSeconds()).isGreaterThan(preStop + 20);
+        assertThat(defaults.getTerminationGracePeriodSeconds()).isGreaterThan(preStop + webhookShutdownBudgetSeconds());
     }
 
     @Test
-    void refusesAGracePeriodShorterThanPreStopPlusShutdown() {
+    void refusesAGracePeriodShorterThanPreStopPlusTheWebhooksShutdownBudget() {
+        long budget = webhookShutdownBudgetSeconds();
         Helm.Result result = Helm.templateFailure(Helm.CHART, "--set", "shutdown.preStopSleepSeconds=5",
-                "--set", "shutdown.terminationGracePeriodSeconds=24");
+                "--set", "shutdown.terminationGracePeriodSeconds=" + (5 + budget - 1));
 
         assertThat(result.exitCode()).as(result.describe()).isNotZero();
         assertThat(result.stderr()).contains("shutdown.terminationGracePeriodSeconds");
+        assertThat(deployment("--set", "shutdown.preStopSleepSeconds=5",
+                "--set", "shutdown.terminationGracePeriodSeconds=" + (5 + budget))
+                .getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(5 + budget);
+    }
+
+    @Test
+    void valuesExplainTheGracePeriodWithTheWebhooksShutdownBudget() throws Exception {
+        String values = Files.readString(Helm.CHART.resolve("values.yaml"));
+
+        assertThat(values).contains("takes up to " + webhookShutdownBudgetSeconds() + " s")
+                .contains("preStopSleepSeconds (5) + shutdown (" + webhookShutdownBudgetSeconds() + ")");
+    }
+
+    /** spring.lifecycle.timeout-per-shutdown-phase in the image's application.yaml, which the chart's grace period must cover. */
+    private static long webhookShutdownBudgetSeconds() {
+        try {
+            String budget = new ObjectMapper(new YAMLFactory())
+                    .readTree(Helm.PROJECT.resolve("src/main/resources/application.yaml").toFile())
+                    .path("spring").path("lifecycle").path("timeout-per-shutdown-phase").asText();
+            assertThat(budget).as("the webhook sets its shutdown budget in seconds").matches("\\d+s");
+            return Long.parseLong(budget.substring(0, budget.length() - 1));
+        } catch (IOException unreadable) {
+            throw new UncheckedIOException(unreadable);
+        }
     }
 
     @Test
