@@ -5,9 +5,11 @@ export JAVA_HOME
 MVN ?= ./mvnw -B -ntp
 JAR ?= target/runtimeclass-guard.jar
 IMAGE ?= runtimeclass-guard:dev
+# A folder with kube-apiserver, etcd and kubectl, for make e2e; binaries are never committed.
+KUBE_BIN ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package
+.PHONY: help run test package e2e
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,6 +19,9 @@ run: package ## Run the webhook standalone: policies/ plus a self-signed certifi
 
 test: ## Run the full test suite
 	$(MVN) verify
+
+e2e: ## End-to-end suite against a local kube-apiserver and etcd from KUBE_BIN (skipped, saying so, without it)
+	KUBE_BIN="$(KUBE_BIN)" $(MVN) test -Pe2e
 
 package: ## Build the executable jar (tests skipped)
 	$(MVN) -DskipTests package
