@@ -1,7 +1,18 @@
 package io.runtimeclassguard;
 
+import io.runtimeclassguard.cli.Cli;
+
+import java.io.PrintWriter;
+
+/** One jar, two faces: the command line when a subcommand is named, the webhook otherwise. */
 public final class Main {
+    private Main() {
+    }
+
     public static void main(String[] args) {
+        if (Cli.handles(args)) {
+            System.exit(Cli.run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        }
         WebhookApplication.main(args);
     }
 }

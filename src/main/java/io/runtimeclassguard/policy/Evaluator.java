@@ -115,8 +115,7 @@ public final class Evaluator {
         Decision decide() {
             if (named != null && !classes.contains(named)) {
                 // Never subject to mode: a Pod naming a missing class can never start, so no policy can let it pass.
-                violate(Reason.CLASS_NOT_FOUND, spec.runtimeClassPath(),
-                        "RuntimeClass \"" + named + "\" does not exist");
+                violate(Reason.CLASS_NOT_FOUND, spec.runtimeClassPath(), "RuntimeClass \"" + named + "\" does not exist");
                 hints.add(classesToUse());
                 return deny(Reason.CLASS_NOT_FOUND);
             }
@@ -125,7 +124,7 @@ public final class Evaluator {
                 if (conflict.isPresent()) {
                     // The apiserver's RuntimeClass plugin rejects this whatever the policy says; say so first.
                     violate(Reason.NODE_SELECTOR_CONFLICT, spec.fieldPath() + ".nodeSelector", conflict.get());
-                    hints.add("Remove that key from " + spec.fieldPath() + ".nodeSelector: the RuntimeClass sets it.");
+                    hints.add("To fix: remove that key from " + spec.fieldPath() + ".nodeSelector; the RuntimeClass sets it.");
                     return deny(Reason.NODE_SELECTOR_CONFLICT);
                 }
             }
@@ -137,19 +136,18 @@ public final class Evaluator {
             RuntimeClassRule rule = policy.runtimeClass();
             if (named != null) {
                 if (!rule.allows(named)) {
-                    violate(Reason.CLASS_NOT_ALLOWED, spec.runtimeClassPath(),
-                            "runtimeClassName \"" + named + "\" is not allowed (allowed: " + rule.describeAllowed() + ")");
+                    violate(Reason.CLASS_NOT_ALLOWED, spec.runtimeClassPath(), "\"" + named + "\" is not allowed");
                     hints.add(rule.defaultClass()
-                            .map(d -> "Remove " + spec.runtimeClassPath() + " to get the default " + d
-                                    + ", or set it to one of: " + rule.describeAllowed() + ".")
-                            .orElse("Set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed() + "."));
+                            .map(d -> "To fix: remove " + spec.runtimeClassPath() + " (" + d + " is then set for you)"
+                                    + " or set it to one of: " + rule.describeAllowed() + ".")
+                            .orElse("To fix: set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed() + "."));
                 }
                 return conclude(Reason.CLASS_ALLOWED, null, named, List.of());
             }
             if (rule.defaultClass().isEmpty()) {
                 if (rule.required()) {
-                    violate(Reason.CLASS_REQUIRED, spec.runtimeClassPath(), "a runtimeClassName is required");
-                    hints.add("Set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed() + ".");
+                    violate(Reason.CLASS_REQUIRED, spec.runtimeClassPath(), "a RuntimeClass is required, none is named");
+                    hints.add("To fix: set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed() + ".");
                 }
                 return conclude(Reason.CLASS_ALLOWED, null, null, List.of());
             }
@@ -161,20 +159,20 @@ public final class Evaluator {
             if (runtimeClass.isEmpty()) {
                 violate(Reason.DEFAULT_NOT_FOUND, spec.runtimeClassPath(),
                         "the policy's default RuntimeClass \"" + defaultClass + "\" does not exist in the cluster");
-                hints.add("Ask the platform team to create RuntimeClass " + defaultClass
-                        + " or to fix the policy; meanwhile name an allowed class that exists: " + existingAllowed() + ".");
+                hints.add("To fix: ask the platform team to create RuntimeClass " + defaultClass
+                        + "; meanwhile name an allowed class that exists: " + existingAllowed() + ".");
                 return conclude(Reason.DEFAULT_NOT_FOUND, null, null, List.of());
             }
             nodeSelectorConflict(runtimeClass.get()).ifPresent(conflict -> {
                 violate(Reason.NODE_SELECTOR_CONFLICT, spec.fieldPath() + ".nodeSelector",
-                        conflict + ", the policy's default");
-                hints.add("Remove that key from " + spec.fieldPath() + ".nodeSelector: the RuntimeClass sets it.");
+                        conflict + " (the policy's default)");
+                hints.add("To fix: remove that key from " + spec.fieldPath() + ".nodeSelector; the RuntimeClass sets it.");
             });
             if (!spec.overhead().isEmpty() && !Quantities.sameResources(spec.overhead(), runtimeClass.get().overhead())) {
                 violate(Reason.OVERHEAD_CONFLICT, spec.fieldPath() + ".overhead",
-                        spec.fieldPath() + ".overhead " + describe(spec.overhead()) + " differs from RuntimeClass "
-                                + defaultClass + "'s overhead " + describe(runtimeClass.get().overhead()));
-                hints.add("Remove " + spec.fieldPath() + ".overhead: the apiserver sets it from the RuntimeClass.");
+                        describe(spec.overhead()) + " differs from RuntimeClass " + defaultClass + "'s overhead "
+                                + describe(runtimeClass.get().overhead()));
+                hints.add("To fix: remove " + spec.fieldPath() + ".overhead; the apiserver sets it from the RuntimeClass.");
             }
             if (!violations.isEmpty()) {
                 return conclude(violationReasons.getFirst(), null, null, List.of());
@@ -193,8 +191,8 @@ public final class Evaluator {
             }
             // /validate is the last line: a Pod without the default got past (or around) the mutating webhook.
             violate(Reason.DEFAULT_EXPECTED, spec.runtimeClassPath(), "expected runtimeClassName " + defaultClass
-                    + " (the namespace's default), found none: the mutating webhook did not set it");
-            hints.add("Create the Pod again once the mutating webhook is available, or set "
+                    + ", found none (the mutating webhook did not set the default)");
+            hints.add("To fix: create the Pod again once the mutating webhook is available, or set "
                     + spec.runtimeClassPath() + ": " + defaultClass + ".");
             return conclude(Reason.DEFAULT_EXPECTED, null, null, List.of());
         }
@@ -218,7 +216,8 @@ public final class Evaluator {
             return switch (mode) {
                 case ENFORCE -> deny(reason);
                 case WARN -> decision(true, Outcome.WARNED, reason, null, named,
-                        violations.stream().map(v -> "policy " + policy.name() + " (warn): " + v.field() + ": " + v.message()).toList(),
+                        violations.stream().map(v -> "policy " + policy.name() + " (warn): " + v.field() + ": " + v.message()
+                                + (v.field().equals(spec.runtimeClassPath()) ? "; allowed: " + policy.runtimeClass().describeAllowed() : "")).toList(),
                         denialMessage());
                 case AUDIT -> decision(true, Outcome.AUDITED, reason, null, named, List.of(),
                         "audit: enforce would deny: " + denialMessage());
@@ -244,13 +243,12 @@ public final class Evaluator {
             StringBuilder message = new StringBuilder(describeObject());
             match.ifPresentOrElse(
                     m -> message.append(" violates RuntimeClass policy \"").append(m.policy().name()).append("\" (")
-                            .append(m.policy().mode().wireName()).append(", governs namespace ")
-                            .append(namespace.name()).append(" because ").append(m.reason()).append("): "),
+                            .append(m.policy().mode().wireName()).append(", matched by ").append(m.reason()).append("): "),
                     () -> message.append(" cannot run: "));
             message.append(violations.stream().map(v -> v.field() + ": " + v.message())
                     .collect(Collectors.joining("; ")));
             message.append(". ");
-            match.ifPresent(m -> message.append("Allowed classes: ").append(m.policy().runtimeClass().describeAllowed())
+            match.ifPresent(m -> message.append("Allowed: ").append(m.policy().runtimeClass().describeAllowed())
                     .append(m.policy().runtimeClass().defaultClass().map(d -> " (default " + d + ")").orElse(""))
                     .append(". "));
             message.append(String.join(" ", hints));
@@ -264,8 +262,7 @@ public final class Evaluator {
 
         private String classesToUse() {
             if (match.isPresent()) {
-                return "Classes allowed in namespace " + namespace.name() + " by policy " + policyName() + ": "
-                        + existingAllowed() + ".";
+                return "Classes that exist and policy " + policyName() + " allows here: " + existingAllowed() + ".";
             }
             return "Existing RuntimeClasses: " + (classes.names().isEmpty() ? "none" : String.join(", ", classes.names())) + ".";
         }

@@ -13,17 +13,15 @@ public record NamespaceSelection(List<NameGlob> names, Optional<LabelSelector> s
         selector = selector == null ? Optional.empty() : selector;
     }
 
-    /** Why the namespace matches, in words, or empty when it does not. */
+    /** What in the namespace matched, e.g. {@code name glob "staging-*"}, or empty when nothing does. */
     public Optional<String> explainMatch(NamespaceInfo namespace) {
         for (NameGlob glob : names) {
             if (glob.matches(namespace.name())) {
-                return Optional.of(glob.isLiteral()
-                        ? "its name is listed in namespaces.names"
-                        : "its name matches \"" + glob + "\" in namespaces.names");
+                return Optional.of(glob.isLiteral() ? "name " + glob : "name glob \"" + glob + "\"");
             }
         }
         return selector.filter(labelSelector -> labelSelector.matches(namespace.labels()))
-                .map(labelSelector -> "its labels match the selector \"" + labelSelector + "\"");
+                .map(labelSelector -> "labels " + labelSelector);
     }
 
     public boolean matches(NamespaceInfo namespace) {

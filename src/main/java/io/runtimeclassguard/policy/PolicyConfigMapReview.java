@@ -51,7 +51,7 @@ public final class PolicyConfigMapReview {
                 sources.addAll(otherSources);
             }
         });
-        List<PolicySource> edited = sourcesOf(request.objectName(), request.configMap());
+        List<PolicySource> edited = sourcesOf(name, request.configMap());
         sources.addAll(edited);
         PolicyLoadResult result = PolicyLoader.load(sources);
         if (result.ok()) {
@@ -68,7 +68,7 @@ public final class PolicyConfigMapReview {
                 null, violations, List.of(), message);
     }
 
-    /** The policy sources one ConfigMap holds, each named {@code key} as the errors an editor sees. */
+    /** The policy sources one ConfigMap holds, each named {@code namespace/name[key]} as errors show them. */
     public static List<PolicySource> sourcesOf(String configMapName, ReviewRequest.ConfigMapView configMap) {
         return configMap.data().entrySet().stream()
                 .filter(entry -> PolicyLoader.isPolicyKey(entry.getKey()))

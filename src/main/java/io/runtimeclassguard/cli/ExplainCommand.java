@@ -1,0 +1,108 @@
+package io.runtimeclassguard.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.runtimeclassguard.cluster.ManifestFolder;
+import io.runtimeclassguard.policy.NamespaceInfo;
+import io.runtimeclassguard.policy.PolicySet;
+import io.runtimeclassguard.policy.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.RuntimeClassRule;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "explain", mixinStandardHelpOptions = true,
+        description = "Say which policy governs a namespace, why, and what it means for the namespace's Pods.")
+final class ExplainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAMESPACE")
+    String namespace;
+
+    @Option(names = "--policies", defaultValue = "policies", paramLabel = "DIR",
+            description = "Folder with policy ConfigMaps and Namespaces (default: ${DEFAULT-VALUE}).")
+    Path policies;
+
+    @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE",
+            description = "A label of the namespace; given labels replace those found in the folder.")
+    Map<String, String> labels;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    Cli.Output output;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ManifestFolder.Contents contents = ManifestFolder.read(policies);
+        if (!contents.policies().ok()) {
+            err.println("The policies in " + policies + " are invalid; fix them first (runtimeclass-guard validate):");
+            contents.policies().errors().forEach(problem -> err.println("  " + problem));
+            return Cli.UNREADABLE;
+        }
+        NamespaceInfo info = labels != null ? new NamespaceInfo(namespace, labels) : contents.snapshot().namespace(namespace);
+        PolicySet set = contents.policies().policies();
+        Optional<PolicySet.PolicyMatch> governing = set.governing(info);
+        List<PolicySet.PolicyMatch> alsoMatching = set.policies().stream()
+                .filter(policy -> governing.map(g -> g.policy() != policy).orElse(true))
+                .flatMap(policy -> policy.namespaces().explainMatch(info).map(why -> new PolicySet.PolicyMatch(policy, why)).stream())
+                .toList();
+        if (output == Cli.Output.json) {
+            ObjectNode node = Json.MAPPER.createObjectNode();
+            node.put("namespace", namespace);
+            node.putPOJO("labels", new LinkedHashMap<>(info.labels()));
+            governing.ifPresentOrElse(match -> node.set("policy", describe(match)), () -> node.putNull("policy"));
+            alsoMatching.forEach(match -> node.withArray("outranked").add(describe(match)));
+            out.println(Json.write(node));
+            return 0;
+        }
+        out.println("Namespace " + namespace + " (labels: " + (info.labels().isEmpty() ? "none" : info.labels()) + ")");
+        if (governing.isEmpty()) {
+            out.println("No policy governs it: Pods may name any existing RuntimeClass or none;"
+                    + " naming one that does not exist is denied.");
+            return 0;
+        }
+        RuntimeClassPolicy policy = governing.get().policy();
+        RuntimeClassRule rule = policy.runtimeClass();
+        out.println("Governed by policy \"" + policy.name() + "\" (priority " + policy.priority() + ", mode "
+                + policy.mode().wireName() + "), defined at " + policy.source());
+        out.println("  matched by: " + governing.get().reason());
+        out.println("  default:    " + rule.defaultClass().map(d -> d + " (set on Pods that name no class)").orElse("none"));
+        out.println("  allowed:    " + rule.describeAllowed());
+        out.println("  required:   " + (rule.required() || rule.defaultClass().isPresent() ? "yes" : "no"));
+        out.println("  exemptions: " + (policy.exemptions().usernames().isEmpty() && policy.exemptions().groups().isEmpty()
+                ? "none" : "users " + policy.exemptions().usernames() + ", groups " + policy.exemptions().groups()));
+        out.println("  violations: " + switch (policy.mode()) {
+            case ENFORCE -> "denied";
+            case WARN -> "allowed with a warning";
+            case AUDIT -> "allowed and recorded; nothing is injected";
+        });
+        alsoMatching.forEach(match -> out.println("Also matches, outranked: policy \"" + match.policy().name()
+                + "\" (priority " + match.policy().priority() + ", matched by " + match.reason() + ")"));
+        return 0;
+    }
+
+    private static ObjectNode describe(PolicySet.PolicyMatch match) {
+        RuntimeClassPolicy policy = match.policy();
+        ObjectNode node = Json.MAPPER.createObjectNode();
+        node.put("name", policy.name());
+        node.put("priority", policy.priority());
+        node.put("mode", policy.mode().wireName());
+        node.put("source", policy.source().toString());
+        node.put("matchedBy", match.reason());
+        node.put("default", policy.runtimeClass().defaultClass().orElse(null));
+        policy.runtimeClass().allowed().forEach(node.putArray("allowed")::add);
+        node.put("required", policy.runtimeClass().required());
+        return node;
+    }
+}

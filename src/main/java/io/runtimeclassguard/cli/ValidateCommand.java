@@ -1,0 +1,78 @@
+package io.runtimeclassguard.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.runtimeclassguard.cluster.ManifestFolder;
+import io.runtimeclassguard.policy.PolicyLoadResult;
+import io.runtimeclassguard.policy.PolicyProblem;
+import io.runtimeclassguard.policy.RuntimeClassCatalog;
+import io.runtimeclassguard.policy.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.RuntimeClassRule;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "validate", mixinStandardHelpOptions = true,
+        description = {"Lint a policy folder: every error with file:line:column, as the webhook would refuse it.",
+                "Exit status: 0 valid, 1 errors found, 2 unreadable input."})
+final class ValidateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(arity = "0..1", defaultValue = "policies", paramLabel = "DIR",
+            description = "Folder of policy ConfigMaps and bare policies (default: ${DEFAULT-VALUE}).")
+    Path folder;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    Cli.Output output;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        ManifestFolder.Contents contents = ManifestFolder.read(folder);
+        PolicyLoadResult result = contents.policies();
+        List<PolicyProblem> warnings = new ArrayList<>(result.warnings());
+        warnings.addAll(missingClasses(result, contents.snapshot().runtimeClasses()));
+        if (output == Cli.Output.json) {
+            ObjectNode node = Json.MAPPER.createObjectNode();
+            node.put("valid", result.ok());
+            node.put("policies", result.policies().size());
+            result.errors().forEach(problem -> node.withArray("errors").addObject()
+                    .put("location", problem.location().toString()).put("message", problem.message()));
+            warnings.forEach(problem -> node.withArray("warnings").addObject()
+                    .put("location", problem.location().toString()).put("message", problem.message()));
+            out.println(Json.write(node));
+        } else {
+            result.errors().forEach(problem -> out.println(problem.location() + ": error: " + problem.message()));
+            warnings.forEach(problem -> out.println(problem.location() + ": warning: " + problem.message()));
+            out.println(folder + ": " + (result.ok() ? result.policies().size() + " policies valid" : "invalid")
+                    + ", " + result.errors().size() + " errors, " + warnings.size() + " warnings");
+        }
+        return result.ok() ? 0 : Cli.FINDINGS;
+    }
+
+    /** Classes a policy names that no RuntimeClass in the folder defines: fine in a cluster that has them, worth a look. */
+    private static List<PolicyProblem> missingClasses(PolicyLoadResult result, RuntimeClassCatalog classes) {
+        List<PolicyProblem> problems = new ArrayList<>();
+        if (classes.byName().isEmpty()) {
+            return problems;
+        }
+        for (RuntimeClassPolicy policy : result.policies().policies()) {
+            RuntimeClassRule rule = policy.runtimeClass();
+            rule.defaultClass().filter(name -> !classes.contains(name)).ifPresent(name -> problems.add(new PolicyProblem(
+                    policy.source(), "policy " + policy.name() + ": default RuntimeClass " + name
+                    + " is not among the RuntimeClasses in this folder; Pods would be denied until it exists")));
+            rule.allowed().stream().filter(name -> !name.equals(RuntimeClassRule.ANY) && !classes.contains(name))
+                    .forEach(name -> problems.add(new PolicyProblem(policy.source(), "policy " + policy.name()
+                            + ": allowed RuntimeClass " + name + " is not among the RuntimeClasses in this folder")));
+        }
+        return problems;
+    }
+}

@@ -1,0 +1,205 @@
+package io.runtimeclassguard.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CliTest {
+    record Run(int status, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = Cli.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    @Test
+    void checkPrintsPatchForInjectionAndExitsZero() {
+        Run run = run("check", "policies/examples/untrusted/pod-no-class.yaml");
+
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains("Pod untrusted-workloads/web (policies/examples/untrusted/pod-no-class.yaml): MUTATED")
+                .contains("patch: [{\"op\":\"add\",\"path\":\"/spec/runtimeClassName\",\"value\":\"gvisor\"}]")
+                .contains("1 checked, 1 allowed, 0 denied");
+    }
+
+    @Test
+    void checkExitsOneOnADenialAndPrintsTheMessage() {
+        Run run = run("check", "policies/examples/untrusted/pod-standard.yaml", "policies/examples/untrusted/pod-gvisor.yaml");
+
+        assertThat(run.status()).isEqualTo(Cli.FINDINGS);
+        assertThat(run.out()).contains("DENIED").contains("policy \"untrusted\"").contains("Allowed: gvisor")
+                .contains("2 checked, 1 allowed, 1 denied");
+    }
+
+    @Test
+    void checkJsonCarriesBothStagesAndThePatch() throws IOException {
+        Run run = run("check", "-o", "json", "policies/examples/untrusted/pod-no-class.yaml");
+
+        JsonNode result = Json.MAPPER.readTree(run.out()).get(0);
+        assertThat(result.path("allowed").asBoolean()).isTrue();
+        assertThat(result.path("mutate").path("patch").get(0).path("value").asText()).isEqualTo("gvisor");
+        assertThat(result.path("validate").path("decision").asText()).isEqualTo("allowed");
+        assertThat(result.path("verdict").path("decision").asText()).isEqualTo("mutated");
+    }
+
+    @Test
+    void checkUsesNamespacesFoundAmongTheManifests(@TempDir Path dir) throws IOException {
+        Path manifest = dir.resolve("tenant.yaml");
+        Files.writeString(manifest, """
+                apiVersion: v1
+                kind: Namespace
+                metadata: {name: customer-b, labels: {tenant-type: external}}
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: shop, namespace: customer-b}
+                spec:
+                  selector: {matchLabels: {app: shop}}
+                  template:
+                    metadata: {labels: {app: shop}}
+                    spec:
+                      runtimeClassName: standard
+                      containers: [{name: shop, image: shop:1}]
+                """);
+
+        Run run = run("check", manifest.toString());
+
+        assertThat(run.status()).isEqualTo(Cli.FINDINGS);
+        assertThat(run.out()).contains("Deployment customer-b/shop").contains("matched by labels tenant-type=external")
+                .contains("spec.template.spec.runtimeClassName");
+    }
+
+    @Test
+    void checkOfAMalformedManifestExitsTwoWithTheReason(@TempDir Path dir) throws IOException {
+        Path manifest = dir.resolve("broken.yaml");
+        Files.writeString(manifest, "kind: Pod\nmetadata: [unclosed\n");
+
+        Run run = run("check", manifest.toString());
+
+        assertThat(run.status()).isEqualTo(Cli.UNREADABLE);
+        assertThat(run.err()).contains("broken.yaml is not a readable manifest");
+    }
+
+    @Test
+    void validateAcceptsTheShippedPolicies() {
+        Run run = run("validate", "policies");
+
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains("policies: 4 policies valid, 0 errors, 0 warnings");
+    }
+
+    @Test
+    void validateReportsEveryErrorWithFileLineAndColumn(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("a.yaml"), """
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: a
+                priority: 1
+                namespaces: {names: [x]}
+                runtimeClass: {default: kata, allowed: [gvisor]}
+                """);
+        Files.writeString(dir.resolve("b.yaml"), """
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: a
+                priority: 1
+                namespaces: {names: [y]}
+                runtimeClass: {allowed: [gvisor]}
+                mood: enforce
+                """);
+
+        Run run = run("validate", dir.toString());
+
+        assertThat(run.status()).isEqualTo(Cli.FINDINGS);
+        assertThat(run.out()).contains(dir.resolve("a.yaml") + ":6:25: error: runtimeClass.default \"kata\" is not in runtimeClass.allowed [gvisor]")
+                .contains(dir.resolve("b.yaml") + ":7:1: error: unknown field \"mood\"")
+                .contains("invalid, 2 errors");
+    }
+
+    @Test
+    void validateWarnsAboutClassesTheFolderDoesNotDefine(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("classes.yaml"), "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: gvisor}\nhandler: runsc\n");
+        Files.writeString(dir.resolve("p.yaml"), """
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: a
+                priority: 1
+                namespaces: {names: [x]}
+                runtimeClass: {default: gvisor, allowed: [gvisor, kata]}
+                """);
+
+        Run run = run("validate", "-o", "json", dir.toString());
+
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains("allowed RuntimeClass kata is not among the RuntimeClasses in this folder");
+    }
+
+    @Test
+    void explainSaysWhichPolicyGovernsAndWhy() {
+        Run run = run("explain", "staging-web");
+
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains("Governed by policy \"staging\" (priority 50, mode warn), defined at policies/policy-staging.yaml:")
+                .contains("matched by: name glob \"staging-*\"")
+                .contains("violations: allowed with a warning");
+    }
+
+    @Test
+    void explainWithLabelsShowsOutrankedPolicies() {
+        Run run = run("explain", "customer-z", "-l", "tenant-type=external", "-l", "security-level=high");
+
+        assertThat(run.out()).contains("Governed by policy \"untrusted\" (priority 300")
+                .contains("Also matches, outranked: policy \"high-security\" (priority 200, matched by labels security-level=high)");
+    }
+
+    @Test
+    void explainOfAnUngovernedNamespace() {
+        assertThat(run("explain", "default").out()).contains("No policy governs it");
+    }
+
+    @Test
+    void auditReportSummarisesDecisionsFromTheApiserverAuditLog() throws IOException {
+        Run run = run("audit-report", "-o", "json", "src/test/resources/kube-apiserver-1.35/audit-log-pod-create.jsonl");
+
+        JsonNode report = Json.MAPPER.readTree(run.out());
+        assertThat(run.status()).isZero();
+        assertThat(report.path("decisions").asInt()).isEqualTo(1);
+        assertThat(report.path("byPolicy").path("untrusted").asInt()).isEqualTo(1);
+        assertThat(report.path("byRuntimeClass").path("gvisor").asInt()).isEqualTo(1);
+        assertThat(report.path("byDecision").path("allowed").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void auditReportListsDenialsAndSkipsJunkLines(@TempDir Path dir) throws IOException {
+        Path log = dir.resolve("audit.jsonl");
+        Files.writeString(log, """
+                {"objectRef":{"namespace":"untrusted-workloads","name":"web"},"user":{"username":"bob"},"responseStatus":{"code":403},"annotations":{"pods.mutate.runtimeclass-guard.io/decision":"denied","pods.mutate.runtimeclass-guard.io/policy":"untrusted","pods.mutate.runtimeclass-guard.io/reason":"class-not-allowed"}}
+                not json
+                {"objectRef":{"namespace":"default","name":"x"},"annotations":{}}
+                """);
+
+        Run run = run("audit-report", log.toString());
+
+        assertThat(run.out()).contains("3 audit events, 1 with a RuntimeClass decision")
+                .contains("untrusted-workloads/web by bob: policy untrusted, reason class-not-allowed");
+        assertThat(run.err()).contains("1 of 3 lines are not JSON");
+    }
+
+    @Test
+    void onlySubcommandsAreRoutedToTheCommandLine() {
+        assertThat(Cli.handles(new String[]{"check", "x"})).isTrue();
+        assertThat(Cli.handles(new String[]{"--server.port=9443"})).isFalse();
+        assertThat(Cli.handles(new String[]{})).isFalse();
+    }
+}
