@@ -24,7 +24,8 @@ test: tools ## Run the full test suite (the chart tests need helm: installed by 
 	$(MVN) verify
 
 # KUBE_BIN: a folder with kube-apiserver, etcd and kubectl (never committed); without it the suite says it skipped.
-e2e: ## End-to-end suite against a local kube-apiserver and etcd: make e2e KUBE_BIN=<folder>
+# helm (from `make tools`) renders the chart's own webhook configurations for it.
+e2e: tools ## End-to-end suite against a local kube-apiserver and etcd: make e2e KUBE_BIN=<folder>
 	KUBE_BIN="$(KUBE_BIN)" $(MVN) test -Pe2e
 
 package: ## Build the executable jar (tests skipped)

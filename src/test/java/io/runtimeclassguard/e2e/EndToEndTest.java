@@ -5,16 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.LabelSelector;
-import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperations;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperationsBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfigBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -41,6 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -59,6 +58,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,9 +75,11 @@ import static org.awaitility.Awaitility.await;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EndToEndTest {
     private static final String POLICY_NAMESPACE = "runtimeclass-guard";
-    private static final String MUTATING_WEBHOOK = "mutate.runtimeclass-guard.io";
-    private static final String VALIDATING_WEBHOOK = "validate.runtimeclass-guard.io";
-    private static final String POLICY_WEBHOOK = "policies.runtimeclass-guard.io";
+    /** The webhook names the chart registers; audit annotations carry them as prefixes. */
+    private static final String MUTATING_WEBHOOK = "pods.mutate.runtimeclass-guard.io";
+    private static final String VALIDATING_WEBHOOK = "pods.validate.runtimeclass-guard.io";
+    private static final String WORKLOAD_WEBHOOK = "workloads.validate.runtimeclass-guard.io";
+    private static final String POLICY_WEBHOOK = "policies.validate.runtimeclass-guard.io";
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private Path work;
@@ -106,7 +108,7 @@ class EndToEndTest {
                 "--server.port=" + port,
                 "--management.server.port=" + managementPort);
         awaitReadiness(managementPort);
-        register("https://127.0.0.1:" + port, pki.caPem());
+        registerChartWebhooks("https://127.0.0.1:" + port, pki.caPem());
         // The apiserver picks up webhook configurations asynchronously: wait until a dry run is mutated.
         await("webhooks in force").atMost(TIMEOUT).until(() -> admin.pods().inNamespace("untrusted-workloads")
                 .resource(pod("probe", null)).dryRun().create().getSpec().getRuntimeClassName() != null);
@@ -168,7 +170,7 @@ class EndToEndTest {
         KubernetesClientException denial = catchThrowableOfType(KubernetesClientException.class,
                 () -> admin.apps().deployments().inNamespace("production").resource(deployment).create());
 
-        assertThat(denial.getMessage()).contains(VALIDATING_WEBHOOK).contains(expected.message());
+        assertThat(denial.getMessage()).contains(WORKLOAD_WEBHOOK).contains(expected.message());
     }
 
     @Test
@@ -280,64 +282,53 @@ class EndToEndTest {
         }
     }
 
-    private void register(String baseUrl, String caPem) {
+    /**
+     * Registers the chart's own webhook configurations, rendered by helm, so their rules and selectors are what
+     * gets tested; only the clientConfig changes, from the in-cluster Service to this webhook on loopback.
+     */
+    private void registerChartWebhooks(String baseUrl, String caPem) throws IOException {
         String caBundle = Base64.getEncoder().encodeToString(caPem.getBytes(StandardCharsets.UTF_8));
-        // Never its own namespace or kube-system: the webhook must not be needed to run itself.
-        LabelSelector notSystem = new LabelSelectorBuilder().addNewMatchExpression()
-                .withKey("kubernetes.io/metadata.name").withOperator("NotIn")
-                .withValues(POLICY_NAMESPACE, "kube-system").endMatchExpression().build();
-        admin.resource(new MutatingWebhookConfigurationBuilder()
-                .withNewMetadata().withName("runtimeclass-guard").endMetadata()
-                .addNewWebhook()
-                .withName(MUTATING_WEBHOOK)
-                .withAdmissionReviewVersions("v1")
-                .withSideEffects("None")
-                .withFailurePolicy("Fail")
-                .withTimeoutSeconds(5)
-                .withReinvocationPolicy("IfNeeded")
-                .withNewClientConfig().withUrl(baseUrl + "/mutate").withCaBundle(caBundle).endClientConfig()
-                .withNamespaceSelector(notSystem)
-                .withRules(rule("", "pods", "CREATE"))
-                .endWebhook()
-                .build()).create();
-        admin.resource(new ValidatingWebhookConfigurationBuilder()
-                .withNewMetadata().withName("runtimeclass-guard").endMetadata()
-                .addNewWebhook()
-                .withName(VALIDATING_WEBHOOK)
-                .withAdmissionReviewVersions("v1")
-                .withSideEffects("None")
-                .withFailurePolicy("Fail")
-                .withTimeoutSeconds(5)
-                .withNewClientConfig().withUrl(baseUrl + "/validate").withCaBundle(caBundle).endClientConfig()
-                .withNamespaceSelector(notSystem)
-                .withRules(rule("", "pods", "CREATE"),
-                        rule("apps", "deployments", "CREATE", "UPDATE"),
-                        rule("apps", "statefulsets", "CREATE", "UPDATE"),
-                        rule("apps", "daemonsets", "CREATE", "UPDATE"),
-                        rule("apps", "replicasets", "CREATE", "UPDATE"),
-                        rule("", "replicationcontrollers", "CREATE", "UPDATE"),
-                        rule("batch", "jobs", "CREATE", "UPDATE"),
-                        rule("batch", "cronjobs", "CREATE", "UPDATE"))
-                .endWebhook()
-                .addNewWebhook()
-                .withName(POLICY_WEBHOOK)
-                .withAdmissionReviewVersions("v1")
-                .withSideEffects("None")
-                // A broken policy that slips through while the webhook is down is refused by the informer instead.
-                .withFailurePolicy("Ignore")
-                .withTimeoutSeconds(5)
-                .withNewClientConfig().withUrl(baseUrl + "/validate").withCaBundle(caBundle).endClientConfig()
-                .withNewNamespaceSelector().addNewMatchExpression().withKey("kubernetes.io/metadata.name")
-                .withOperator("NotIn").withValues("kube-system").endMatchExpression().endNamespaceSelector()
-                .withNewObjectSelector().addToMatchLabels(PolicyLoader.POLICY_LABEL, "true").endObjectSelector()
-                .withRules(rule("", "configmaps", "CREATE", "UPDATE"))
-                .endWebhook()
-                .build()).create();
+        String rendered = helm("template", "runtimeclass-guard", Path.of("helm/runtimeclass-guard").toString(),
+                "--namespace", POLICY_NAMESPACE,
+                "--set", "certManager.enabled=false",
+                "--set", "tls.existingSecret=unused-outside-the-cluster",
+                "--set", "tls.caBundle=" + caBundle,
+                "--show-only", "templates/webhook-mutating.yaml",
+                "--show-only", "templates/webhook-validating.yaml");
+        for (HasMetadata configuration : admin.load(new ByteArrayInputStream(rendered.getBytes(StandardCharsets.UTF_8))).items()) {
+            if (configuration instanceof MutatingWebhookConfiguration mutating) {
+                mutating.getWebhooks().forEach(hook -> hook.setClientConfig(loopback(baseUrl, hook.getClientConfig())));
+            } else if (configuration instanceof ValidatingWebhookConfiguration validating) {
+                validating.getWebhooks().forEach(hook -> hook.setClientConfig(loopback(baseUrl, hook.getClientConfig())));
+            }
+            admin.resource(configuration).create();
+        }
     }
 
-    private static RuleWithOperations rule(String group, String resource, String... operations) {
-        return new RuleWithOperationsBuilder().withApiGroups(group).withApiVersions("*").withResources(resource)
-                .withOperations(operations).withScope("Namespaced").build();
+    private static WebhookClientConfig loopback(String baseUrl, WebhookClientConfig inCluster) {
+        return new WebhookClientConfigBuilder().withUrl(baseUrl + inCluster.getService().getPath())
+                .withCaBundle(inCluster.getCaBundle()).build();
+    }
+
+    /** Runs helm ({@code HELM}, as {@code make tools} installs it) and returns what it printed. */
+    private String helm(String... arguments) throws IOException {
+        String fromEnv = System.getenv("HELM");
+        Path helm = Path.of(fromEnv != null && !fromEnv.isBlank() ? fromEnv : "target/tools/bin/helm");
+        List<String> command = new ArrayList<>(List.of(helm.toString()));
+        command.addAll(List.of(arguments));
+        Path stdout = Files.createTempFile(work, "helm", ".out");
+        Path stderr = Files.createTempFile(work, "helm", ".err");
+        Process process = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                process.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + Files.readString(stderr));
+            }
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(interrupted);
+        }
+        return Files.readString(stdout);
     }
 
     private ClusterSnapshot snapshot() {
