@@ -3,6 +3,7 @@ package io.runtimeclassguard.metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ssl.NoSuchSslBundleException;
 import org.springframework.boot.ssl.SslBundle;
@@ -30,6 +31,7 @@ public class ServingCertificateMetrics implements MeterBinder {
     private final String bundleName;
     private final Clock clock;
 
+    @Autowired
     public ServingCertificateMetrics(SslBundles bundles, @Value("${server.ssl.bundle:}") String bundleName) {
         this(bundles, bundleName, Clock.systemUTC());
     }

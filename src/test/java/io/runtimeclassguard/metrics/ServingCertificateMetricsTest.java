@@ -9,6 +9,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.ssl.DefaultSslBundleRegistry;
 import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.ssl.pem.PemSslStoreBundle;
 import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 
@@ -54,6 +56,18 @@ class ServingCertificateMetricsTest {
         new ServingCertificateMetrics(bundles, "admission", Clock.fixed(NOW, ZoneOffset.UTC)).bindTo(registry);
 
         assertThat(expiry()).isNaN();
+    }
+
+    @Test
+    void readsTheBundleTheServerIsConfiguredWith() {
+        new ApplicationContextRunner()
+                .withUserConfiguration(ServingCertificateMetrics.class)
+                .withBean(SslBundles.class, () -> bundles)
+                .withPropertyValues("server.ssl.bundle=admission")
+                .run(context -> {
+                    context.getBean(ServingCertificateMetrics.class).bindTo(registry);
+                    assertThat(expiry()).isNaN();
+                });
     }
 
     private double expiry() {
