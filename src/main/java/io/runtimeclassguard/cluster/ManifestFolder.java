@@ -3,11 +3,17 @@ package io.runtimeclassguard.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.runtimeclassguard.policy.Manifests;
 import io.runtimeclassguard.policy.NamespaceInfo;
+import io.runtimeclassguard.policy.ObjectInspector;
+import io.runtimeclassguard.policy.PolicyConfigMapReview;
 import io.runtimeclassguard.policy.PolicyLoadResult;
 import io.runtimeclassguard.policy.PolicyLoader;
+import io.runtimeclassguard.policy.PolicyProblem;
 import io.runtimeclassguard.policy.PolicySource;
+import io.runtimeclassguard.policy.ReviewRequest.ConfigMapView;
 import io.runtimeclassguard.policy.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.RuntimeClassInfo;
+import io.runtimeclassguard.policy.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.SourceLocation;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,32 +32,42 @@ import java.util.stream.Stream;
  * real clusters, so what is checked locally is exactly what is deployed. Subfolders are not read.
  */
 public final class ManifestFolder {
+    /** The webhook's namespace unless configured otherwise; the chart installs it there. */
+    public static final String DEFAULT_POLICY_NAMESPACE = "runtimeclass-guard";
+
     private ManifestFolder() {
     }
 
-    /** The folder as a snapshot, and the policy load result that says whether it may be used. */
-    public record Contents(ClusterSnapshot snapshot, PolicyLoadResult policies) {
+    /**
+     * The folder as a snapshot, and what says whether it may be used.
+     *
+     * @param policies the policy load result: only an {@code ok()} one may be enforced
+     * @param problems where the folder would not behave as the cluster it stands for: a policy ConfigMap outside
+     *                 the policy namespace (a cluster ignores it), a RuntimeClass or Namespace defined twice
+     */
+    public record Contents(ClusterSnapshot snapshot, PolicyLoadResult policies, List<PolicyProblem> problems) {
+        public Contents {
+            problems = List.copyOf(problems);
+        }
     }
 
     public static Contents read(Path folder) {
+        return read(folder, DEFAULT_POLICY_NAMESPACE);
+    }
+
+    /** @param policyNamespace the namespace a cluster reads policy ConfigMaps from */
+    public static Contents read(Path folder, String policyNamespace) {
         List<PolicySource> sources = new ArrayList<>();
-        Map<String, List<PolicySource>> sourcesByFile = new LinkedHashMap<>();
-        List<RuntimeClassInfo> runtimeClasses = new ArrayList<>();
-        Map<String, NamespaceInfo> namespaces = new LinkedHashMap<>();
+        Gathered objects = new Gathered(policyNamespace);
         for (Path file : manifestFiles(folder)) {
             String origin = file.toString();
             String text = readText(file);
-            PolicySource source = PolicySource.manifest(origin, text);
-            sources.add(source);
-            sourcesByFile.put(origin, List.of(source));
-            for (JsonNode object : objectsIn(text)) {
-                Manifests.runtimeClass(object).ifPresent(runtimeClasses::add);
-                Manifests.namespace(object).ifPresent(namespace -> namespaces.put(namespace.name(), namespace));
-            }
+            sources.add(PolicySource.manifest(origin, text));
+            objects.read(origin, objectsIn(text));
         }
         PolicyLoadResult result = PolicyLoader.load(sources);
-        return new Contents(new ClusterSnapshot(result.policies(), namespaces, RuntimeClassCatalog.of(runtimeClasses),
-                sourcesByFile), result);
+        return new Contents(new ClusterSnapshot(result.policies(), objects.namespaces,
+                RuntimeClassCatalog.of(objects.runtimeClasses.values()), objects.policySources), result, objects.problems);
     }
 
     static List<Path> manifestFiles(Path folder) {
@@ -82,6 +98,70 @@ public final class ManifestFolder {
         } catch (UncheckedIOException malformed) {
             // The policy loader reports the same YAML error with its line and column; nothing to add here.
             return List.of();
+        }
+    }
+
+    /** The objects of all files, gathered the way a cluster would hold them. */
+    private static final class Gathered {
+        private final String policyNamespace;
+        private final Map<String, RuntimeClassInfo> runtimeClasses = new LinkedHashMap<>();
+        private final Map<String, NamespaceInfo> namespaces = new LinkedHashMap<>();
+        private final Map<String, String> origins = new LinkedHashMap<>();
+        private final Map<String, List<PolicySource>> policySources = new LinkedHashMap<>();
+        private final List<PolicyProblem> problems = new ArrayList<>();
+
+        Gathered(String policyNamespace) {
+            this.policyNamespace = policyNamespace;
+        }
+
+        void read(String origin, List<JsonNode> objects) {
+            List<PolicySource> barePolicies = new ArrayList<>();
+            for (JsonNode object : objects) {
+                Manifests.runtimeClass(object).filter(runtimeClass -> unique("RuntimeClass", runtimeClass.name(), origin))
+                        .ifPresent(runtimeClass -> runtimeClasses.put(runtimeClass.name(), runtimeClass));
+                Manifests.namespace(object).filter(namespace -> unique("Namespace", namespace.name(), origin))
+                        .ifPresent(namespace -> namespaces.put(namespace.name(), namespace));
+                if (Manifests.kind(object).equals(RuntimeClassPolicy.KIND)) {
+                    // JSON is YAML: the policy as the loader would read it, without the rest of its file.
+                    barePolicies.add(PolicySource.configMapKey(origin, object.toString()));
+                }
+                if (Manifests.kind(object).equals("ConfigMap") && Manifests.group(object).isEmpty()) {
+                    policyConfigMap(origin, object);
+                }
+            }
+            if (!barePolicies.isEmpty()) {
+                policySources.put(origin, barePolicies);
+            }
+        }
+
+        /**
+         * Keyed by {@code namespace/name} as in a cluster, so a reviewed edit of a policy ConfigMap replaces its
+         * current version in the set instead of clashing with it.
+         */
+        private void policyConfigMap(String origin, JsonNode object) {
+            ConfigMapView configMap = ObjectInspector.configMap(object);
+            if (!"true".equals(configMap.labels().get(PolicyLoader.POLICY_LABEL))) {
+                return;
+            }
+            String namespace = object.path("metadata").path("namespace").asText(policyNamespace);
+            String name = namespace + "/" + object.path("metadata").path("name").asText();
+            if (!namespace.equals(policyNamespace)) {
+                problems.add(new PolicyProblem(SourceLocation.of(origin), "ConfigMap " + name + " is labelled "
+                        + PolicyLoader.POLICY_LABEL + "=true but policies are read only from namespace " + policyNamespace
+                        + "; a cluster would ignore it"));
+            }
+            if (unique("ConfigMap", name, origin)) {
+                policySources.put(name, PolicyConfigMapReview.sourcesOf(name, configMap));
+            }
+        }
+
+        private boolean unique(String kind, String name, String origin) {
+            String first = origins.putIfAbsent(kind + " " + name, origin);
+            if (first != null) {
+                problems.add(new PolicyProblem(SourceLocation.of(origin), kind + " " + name + " is already defined in " + first));
+                return false;
+            }
+            return true;
         }
     }
 }

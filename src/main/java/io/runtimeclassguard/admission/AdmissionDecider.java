@@ -1,0 +1,36 @@
+package io.runtimeclassguard.admission;
+
+import io.runtimeclassguard.cluster.ClusterSnapshot;
+import io.runtimeclassguard.cluster.ClusterState;
+import io.runtimeclassguard.config.GuardProperties;
+import io.runtimeclassguard.policy.Decision;
+import io.runtimeclassguard.policy.Evaluator;
+import io.runtimeclassguard.policy.PolicyConfigMapReview;
+import io.runtimeclassguard.policy.ReviewRequest;
+import io.runtimeclassguard.policy.Stage;
+import org.springframework.stereotype.Component;
+
+/**
+ * Routes a request to the decision that applies to it: a labelled policy ConfigMap on {@code /validate} to
+ * {@link PolicyConfigMapReview}, everything else to the {@link Evaluator}, which allows unrelated kinds,
+ * operations and subresources untouched. Reads one cluster snapshot per request.
+ */
+@Component
+public class AdmissionDecider {
+    private final ClusterState clusterState;
+    private final String policyNamespace;
+
+    public AdmissionDecider(ClusterState clusterState, GuardProperties properties) {
+        this.clusterState = clusterState;
+        this.policyNamespace = properties.policyNamespace();
+    }
+
+    public Decision decide(Stage stage, ReviewRequest request) {
+        ClusterSnapshot snapshot = clusterState.snapshot();
+        if (stage == Stage.VALIDATE && PolicyConfigMapReview.applies(request)) {
+            return PolicyConfigMapReview.review(request, policyNamespace, snapshot.policySources());
+        }
+        return Evaluator.evaluate(stage, request, snapshot.namespace(request.namespace()), snapshot.policies(),
+                snapshot.runtimeClasses());
+    }
+}

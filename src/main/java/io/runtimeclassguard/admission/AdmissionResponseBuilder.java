@@ -1,0 +1,36 @@
+package io.runtimeclassguard.admission;
+
+import io.runtimeclassguard.admission.AdmissionReviewResponse.PatchOperation;
+import io.runtimeclassguard.admission.AdmissionReviewResponse.Response;
+import io.runtimeclassguard.admission.AdmissionReviewResponse.Status;
+import io.runtimeclassguard.policy.Decision;
+import org.springframework.stereotype.Component;
+
+import java.util.List;
+
+/** Turns a decision into the AdmissionReview answer for the request it decided. */
+@Component
+public class AdmissionResponseBuilder {
+    static final String JSON_PATCH = "JSONPatch";
+
+    private final AdmissionReviewCodec codec;
+
+    public AdmissionResponseBuilder(AdmissionReviewCodec codec) {
+        this.codec = codec;
+    }
+
+    public AdmissionReviewResponse build(IncomingReview review, Decision decision) {
+        String patch = null;
+        if (decision.allowed() && decision.hasPatch()) {
+            // Only the class: the apiserver's RuntimeClass plugin runs again after any mutation and sets
+            // overhead, nodeSelector and tolerations itself; writing them here would invite a mismatch.
+            patch = codec.encodePatch(List.of(
+                    new PatchOperation("add", decision.patchPath(), decision.patchRuntimeClass())));
+        }
+        Status status = decision.allowed() ? null : new Status(403, "Forbidden", decision.message());
+        // The uid is echoed here and nowhere else: the apiserver refuses an answer whose uid is not its request's.
+        Response response = new Response(review.request().uid(), decision.allowed(), patch == null ? null : JSON_PATCH,
+                patch, decision.warnings(), decision.auditAnnotations(), status);
+        return new AdmissionReviewResponse(review.apiVersion(), AdmissionReviewResponse.KIND, response);
+    }
+}

@@ -1,0 +1,192 @@
+package io.runtimeclassguard.admission;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.runtimeclassguard.admission.AdmissionReviewResponse.PatchOperation;
+import io.runtimeclassguard.policy.ObjectInspector;
+import io.runtimeclassguard.policy.Operation;
+import io.runtimeclassguard.policy.ReviewRequest;
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Owns the JSON of the admission port: AdmissionReview requests in, responses and error bodies out, with a
+ * Jackson 2 mapper (the one fabric8's model speaks), never Spring's body binding. Decodes only what
+ * decisions need, into a {@link ReviewRequest}.
+ */
+@Component
+public class AdmissionReviewCodec {
+    public static final String V1 = "admission.k8s.io/v1";
+    public static final String V1BETA1 = "admission.k8s.io/v1beta1";
+    private static final Set<String> API_VERSIONS = Set.of(V1, V1BETA1);
+    private static final int MAX_ERROR_LENGTH = 200;
+
+    private final ObjectMapper mapper = JsonMapper.builder()
+            // Two values for one key would let the apiserver and this webhook read different objects.
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    /** @throws MalformedReviewException when the body is not an AdmissionReview request this webhook can answer */
+    public IncomingReview decode(byte[] body) {
+        JsonNode root = readTree(body);
+        if (!root.isObject()) {
+            throw new MalformedReviewException("request body must be a JSON object (an AdmissionReview)");
+        }
+        String apiVersion = string(root, "apiVersion", "apiVersion");
+        if (apiVersion == null || !API_VERSIONS.contains(apiVersion)) {
+            throw new MalformedReviewException("apiVersion must be " + V1 + " or " + V1BETA1 + ", was "
+                    + describe(apiVersion));
+        }
+        String kind = string(root, "kind", "kind");
+        if (!AdmissionReviewResponse.KIND.equals(kind)) {
+            throw new MalformedReviewException("kind must be AdmissionReview, was " + describe(kind));
+        }
+        JsonNode request = root.get("request");
+        if (request == null || !request.isObject()) {
+            throw new MalformedReviewException("request is missing");
+        }
+        return new IncomingReview(apiVersion, reviewRequest(request));
+    }
+
+    public byte[] encode(AdmissionReviewResponse response) {
+        return write(response);
+    }
+
+    /** The base64 of a JSON Patch, as the {@code patch} field of a response carries it. */
+    public String encodePatch(List<PatchOperation> operations) {
+        return Base64.getEncoder().encodeToString(write(operations));
+    }
+
+    /** The body of a 4xx/5xx answer: {@code {"error": "..."}}. */
+    public byte[] encodeError(String message) {
+        return write(Map.of("error", message));
+    }
+
+    private ReviewRequest reviewRequest(JsonNode request) {
+        String uid = string(request, "uid", "request.uid");
+        if (uid == null || uid.isEmpty()) {
+            throw new MalformedReviewException("request.uid is missing");
+        }
+        JsonNode kind = request.path("kind");
+        String kindName = string(kind, "kind", "request.kind.kind");
+        if (kindName == null || kindName.isEmpty()) {
+            throw new MalformedReviewException("request.kind.kind is missing");
+        }
+        String group = string(kind, "group", "request.kind.group");
+        String operationName = string(request, "operation", "request.operation");
+        if (operationName == null) {
+            throw new MalformedReviewException("request.operation is missing");
+        }
+        Operation operation = Operation.fromWireName(operationName);
+        // A DELETE carries the object being deleted as oldObject.
+        String objectField = operation == Operation.DELETE ? "oldObject" : "object";
+        JsonNode object = request.get(objectField);
+        if (object != null && !object.isObject() && !object.isNull()) {
+            throw new MalformedReviewException("request." + objectField + " must be an object");
+        }
+        if (object == null || object.isNull()) {
+            if (operation == Operation.CREATE || operation == Operation.UPDATE) {
+                throw new MalformedReviewException("request.object is missing");
+            }
+            object = null;
+        }
+        JsonNode userInfo = request.path("userInfo");
+        group = group == null ? "" : group;
+        return new ReviewRequest(uid, operation, group, kindName,
+                string(request, "subResource", "request.subResource"),
+                string(request, "namespace", "request.namespace"),
+                ObjectInspector.objectName(object, string(request, "name", "request.name")),
+                string(userInfo, "username", "request.userInfo.username"),
+                strings(userInfo, "groups", "request.userInfo.groups"),
+                bool(request, "dryRun", "request.dryRun"),
+                ObjectInspector.podSpec(group, kindName, object),
+                ObjectInspector.terminating(object),
+                group.isEmpty() && kindName.equals("ConfigMap") ? ObjectInspector.configMap(object) : null);
+    }
+
+    private JsonNode readTree(byte[] body) {
+        try {
+            JsonNode root = mapper.readTree(body);
+            if (root == null || root.isMissingNode()) {
+                throw new MalformedReviewException("request body is empty");
+            }
+            return root;
+        } catch (JsonProcessingException malformed) {
+            JsonLocation at = malformed.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            throw new MalformedReviewException(shorten("request body is not valid JSON" + where + ": "
+                    + malformed.getOriginalMessage()));
+        } catch (IOException unreadable) {
+            throw new UncheckedIOException(unreadable);
+        }
+    }
+
+    private static String string(JsonNode parent, String field, String path) {
+        JsonNode value = parent.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw new MalformedReviewException(path + " must be a string");
+        }
+        return value.textValue();
+    }
+
+    private static List<String> strings(JsonNode parent, String field, String path) {
+        JsonNode value = parent.get(field);
+        if (value == null || value.isNull()) {
+            return List.of();
+        }
+        if (!value.isArray()) {
+            throw new MalformedReviewException(path + " must be a list of strings");
+        }
+        List<String> strings = new ArrayList<>(value.size());
+        for (JsonNode item : value) {
+            if (!item.isTextual()) {
+                throw new MalformedReviewException(path + " must be a list of strings");
+            }
+            strings.add(item.textValue());
+        }
+        return strings;
+    }
+
+    private static boolean bool(JsonNode parent, String field, String path) {
+        JsonNode value = parent.get(field);
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (!value.isBoolean()) {
+            throw new MalformedReviewException(path + " must be true or false");
+        }
+        return value.booleanValue();
+    }
+
+    private static String describe(String value) {
+        return value == null ? "missing" : shorten("\"" + value + "\"");
+    }
+
+    private static String shorten(String message) {
+        return message.length() <= MAX_ERROR_LENGTH ? message : message.substring(0, MAX_ERROR_LENGTH - 3) + "...";
+    }
+
+    private byte[] write(Object value) {
+        try {
+            return mapper.writeValueAsBytes(value);
+        } catch (JsonProcessingException unwritable) {
+            throw new IllegalStateException("cannot encode " + value.getClass().getSimpleName(), unwritable);
+        }
+    }
+}

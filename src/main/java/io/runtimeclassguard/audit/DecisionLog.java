@@ -1,0 +1,47 @@
+package io.runtimeclassguard.audit;
+
+import io.runtimeclassguard.admission.DecisionObserver;
+import io.runtimeclassguard.policy.Decision;
+import io.runtimeclassguard.policy.Mode;
+import io.runtimeclassguard.policy.ReviewRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.Locale;
+
+/**
+ * The decision log: one structured JSON line per admission decision, for whoever audits what the webhook
+ * did. Carries who asked for what and what was decided, never the object itself, the user's groups or
+ * anything else from the request that a log reader does not need.
+ */
+@Component
+public class DecisionLog implements DecisionObserver {
+    private static final Logger log = LoggerFactory.getLogger(DecisionLog.class);
+
+    @Override
+    public void onDecision(DecisionEvent event) {
+        ReviewRequest request = event.request();
+        Decision decision = event.decision();
+        log.atInfo()
+                .addKeyValue("uid", request.uid())
+                .addKeyValue("stage", event.stage().name().toLowerCase(Locale.ROOT))
+                .addKeyValue("admissionReviewVersion", event.apiVersion())
+                .addKeyValue("operation", request.operation().name())
+                .addKeyValue("kind", request.kind())
+                .addKeyValue("namespace", request.namespace())
+                .addKeyValue("name", request.objectName())
+                .addKeyValue("user", request.username())
+                .addKeyValue("dryRun", request.dryRun())
+                .addKeyValue("decision", decision.outcome().wireName())
+                .addKeyValue("reason", decision.reason().wireName())
+                .addKeyValue("policy", decision.policy().isEmpty() ? null : decision.policy())
+                .addKeyValue("mode", decision.mode().map(Mode::wireName).orElse(null))
+                .addKeyValue("runtimeClassBefore", decision.runtimeClassBefore())
+                .addKeyValue("runtimeClassAfter", decision.runtimeClassAfter())
+                .addKeyValue("latencyMs", BigDecimal.valueOf(event.latencyNanos(), 6).setScale(3, RoundingMode.HALF_UP))
+                .log(decision.message());
+    }
+}
