@@ -3,6 +3,7 @@ package io.runtimeclassguard.cluster;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.runtimeclassguard.config.GuardProperties;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -32,11 +33,10 @@ public class ClusterModeConfiguration {
 
     /** Started as a bean, not on first use: the first admission request never pays for a LIST. */
     @Bean(initMethod = "start", destroyMethod = "close")
-    InformerClusterState informerClusterState(KubernetesClient client,
-                                              @Value("${runtimeclass-guard.policy-namespace:runtimeclass-guard}") String policyNamespace,
+    InformerClusterState informerClusterState(KubernetesClient client, GuardProperties guard,
                                               @Value("${HOSTNAME:runtimeclass-guard}") String reportingInstance,
                                               ObjectProvider<PolicyReloadListener> reloadListeners) {
-        return new InformerClusterState(client, policyNamespace, reloadListeners.orderedStream().toList(),
+        return new InformerClusterState(client, guard.policyNamespace(), reloadListeners.orderedStream().toList(),
                 reportingInstance, Clock.systemUTC());
     }
 }

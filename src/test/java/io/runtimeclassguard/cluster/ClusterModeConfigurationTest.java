@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.runtimeclassguard.config.GuardConfiguration;
 import io.runtimeclassguard.metrics.PolicyReloadMetrics;
 import io.runtimeclassguard.policy.PolicyLoader;
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +21,7 @@ import static org.awaitility.Awaitility.await;
 
 class ClusterModeConfigurationTest {
     private final ApplicationContextRunner contexts = new ApplicationContextRunner()
-            .withUserConfiguration(ClusterModeConfiguration.class, PolicyReloadMetrics.class)
+            .withUserConfiguration(GuardConfiguration.class, ClusterModeConfiguration.class, PolicyReloadMetrics.class)
             .withBean(MeterRegistry.class, SimpleMeterRegistry::new);
 
     @TempDir
