@@ -94,7 +94,9 @@ class ClusterModeEndpointTest {
         await().untilAsserted(() -> assertThat(management("/actuator/health/readiness").statusCode()).isEqualTo(200));
         assertThat(management("/actuator/prometheus").body())
                 .contains("runtimeclass_guard_informer_synced{resource=\"runtimeclasses\"} 1.0")
-                .contains("runtimeclass_guard_policies_loaded 0.0");
+                .contains("runtimeclass_guard_policies_loaded 0.0")
+                // The generated serving certificate, read from the SSL bundle the server serves: days ahead, not NaN.
+                .containsPattern("runtimeclass_guard_tls_certificate_expiry_seconds [1-9][0-9.E]+");
     }
 
     @Test
