@@ -4,7 +4,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,9 +40,10 @@ import java.util.function.Consumer;
  * <ol>
  * <li>the listener closes, so a new connection is refused at connect time, which a client knows was never sent;</li>
  * <li>every HTTP/1.1 response from now on, including those of requests already in flight, carries
- *     {@code Connection: close}, and the connection closes after it; HTTP/2 connections get a GOAWAY and
- *     finish the streams they have;</li>
- * <li>a connection still idle after {@link #IDLE_GRACE} is closed: its client had nothing to send;</li>
+ *     {@code Connection: close}, and the connection closes after it; an HTTP/2 client gets a GOAWAY that
+ *     still admits the streams it may be opening at that moment, and opens no more;</li>
+ * <li>an HTTP/1.1 connection still idle after {@link #IDLE_GRACE} is closed: its client had nothing to send;
+ *     an HTTP/2 connection gets its final GOAWAY and closes once its open streams end;</li>
  * <li>requests still running get the rest of the shutdown budget
  *     ({@code spring.lifecycle.timeout-per-shutdown-phase}); whatever is open after that is cut.</li>
  * </ol>
@@ -139,8 +142,9 @@ public class ConnectionDrain implements NettyServerCustomizer, ApplicationListen
     /** Runs on the channel's event loop, so it sees a request either before or after it is read, never half. */
     private static void retire(Channel channel) {
         if (!isHttp1(channel)) {
-            // Netty's HTTP/2 handler closes gracefully: GOAWAY, then the close once the open streams end.
-            channel.close();
+            // The first of two GOAWAYs (RFC 9113, 6.8): the client opens no new stream, and one it opened before
+            // hearing this is still served, since the last stream id allowed is the highest there is.
+            channel.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
         } else if (ChannelOperations.get(channel) instanceof HttpOperations<?, ?> inFlight
                 && !inFlight.hasSentHeaders() && inFlight instanceof HttpServerResponse response) {
             response.keepAlive(false);
@@ -151,6 +155,9 @@ public class ConnectionDrain implements NettyServerCustomizer, ApplicationListen
         AtomicInteger closed = new AtomicInteger();
         forEachOnItsEventLoop(channel -> {
             if (!isHttp1(channel)) {
+                // The second GOAWAY names the last stream really opened; Netty's close then waits for the open
+                // streams to end.
+                channel.write(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
                 channel.close();
             } else if (ChannelOperations.get(channel) == null) {
                 channel.close();

@@ -79,7 +79,7 @@ class GracefulShutdownTest {
             load.close();
             System.out.println("SIGTERM under load: " + load.summary());
             assertThat(webhook.process().exitValue()).as(webhook::messages).isZero();
-            assertThat(load.failures()).as(load::summary).isEmpty();
+            assertThat(load.failures()).as(() -> load.summary() + "\n" + webhook.messages()).isEmpty();
             assertThat(load.connectionClose()).as("answers during the drain say Connection: close").isPositive();
             assertThat(webhook.messages()).contains("Admission port drained");
         }

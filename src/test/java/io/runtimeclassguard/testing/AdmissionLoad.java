@@ -15,6 +15,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -165,7 +167,8 @@ public final class AdmissionLoad implements AutoCloseable {
             sleep(REFUSED_BACKOFF_MILLIS);
             return;
         } catch (IOException failed) {
-            failures.add(failed.getClass().getSimpleName() + ": " + failed.getMessage());
+            failures.add(failed.getClass().getSimpleName() + ": " + failed.getMessage() + " (" + Thread.currentThread().getName()
+                    + " at " + LocalTime.now(ZoneOffset.UTC) + " UTC)");
             return;
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();

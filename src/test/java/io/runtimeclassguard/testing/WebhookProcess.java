@@ -108,7 +108,7 @@ public final class WebhookProcess implements AutoCloseable {
                 return line;
             }
             JsonNode json = AdmissionClient.parse(line);
-            return json.path("log").path("level").asText() + " [" + json.path("process").path("thread").path("name").asText()
+            return json.path("@timestamp").asText().substring(11, 23) + " " + json.path("log").path("level").asText() + " [" + json.path("process").path("thread").path("name").asText()
                     + "] " + json.path("message").asText();
         }).collect(Collectors.joining("\n"));
     }
