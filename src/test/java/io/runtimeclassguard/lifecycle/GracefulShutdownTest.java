@@ -38,14 +38,14 @@ class GracefulShutdownTest {
         SelfSignedCertificate certificate = generate();
         SSLContext trust = TrustedCa.sslContext(certificate.caCertificate());
         HttpClient management = HttpClient.newHttpClient();
-        try (WebhookProcess webhook = WebhookProcess.start(work, certificate)) {
+        try (WebhookProcess webhook = WebhookProcess.start(work, certificate);
+             RawHttpsConnection idle = new RawHttpsConnection(trust, webhook.admissionPort());
+             AdmissionLoad load = new AdmissionLoad(webhook.admissionPort(), trust, Duration.ofMinutes(1))) {
             assertThat(webhook.managementStatus(management, "/actuator/health/readiness")).isEqualTo(200);
-            RawHttpsConnection idle = new RawHttpsConnection(trust, webhook.admissionPort());
             RawHttpsConnection.Response beforeSigterm = idle.exchange("/validate", review("before-sigterm"));
             assertThat(beforeSigterm.status()).isEqualTo(200);
             assertThat(beforeSigterm.closesConnection()).isFalse();
 
-            AdmissionLoad load = new AdmissionLoad(webhook.admissionPort(), trust, Duration.ofMinutes(1));
             for (int worker = 0; worker < 4; worker++) {
                 load.worker("keep-alive-" + worker, HttpClient.Version.HTTP_1_1, 0);
             }
@@ -53,30 +53,32 @@ class GracefulShutdownTest {
             load.awaitOk(200);
 
             byte[] held = review("held-in-flight");
-            RawHttpsConnection inFlight = new RawHttpsConnection(trust, webhook.admissionPort());
-            inFlight.write(RawHttpsConnection.head("/validate", held));
-            inFlight.write(Arrays.copyOf(held, held.length / 2));
+            try (RawHttpsConnection inFlight = new RawHttpsConnection(trust, webhook.admissionPort())) {
+                inFlight.write(RawHttpsConnection.head("/validate", held));
+                inFlight.write(Arrays.copyOf(held, held.length / 2));
 
-            webhook.process().destroy();
+                webhook.process().destroy();
 
-            assertThat(readinessDuringDrain(webhook, management)).as(webhook::messages).isEqualTo(503);
-            assertThat(idle.closedByServerWithin(Duration.ofSeconds(20))).as("the idle keep-alive connection is closed")
-                    .isTrue();
-            assertThat(webhook.process().isAlive()).as("still draining while a request is in flight").isTrue();
-            AdmissionClient newConnection = new AdmissionClient(certificate, webhook.admissionPort());
-            assertThatThrownBy(() -> newConnection.post("/validate", held))
-                    .as("a new connection is refused while the port drains").cause().isInstanceOf(ConnectException.class);
+                assertThat(readinessDuringDrain(webhook, management)).as(webhook::messages).isEqualTo(503);
+                assertThat(idle.closedByServerWithin(Duration.ofSeconds(20)))
+                        .as("the idle keep-alive connection is closed").isTrue();
+                assertThat(webhook.process().isAlive()).as("still draining while a request is in flight").isTrue();
+                AdmissionClient newConnection = new AdmissionClient(certificate, webhook.admissionPort());
+                assertThatThrownBy(() -> newConnection.post("/validate", held))
+                        .as("a new connection is refused while the port drains").cause().isInstanceOf(ConnectException.class);
 
-            inFlight.write(Arrays.copyOfRange(held, held.length / 2, held.length));
-            RawHttpsConnection.Response answer = inFlight.read();
-            assertThat(answer.status()).isEqualTo(200);
-            assertThat(AdmissionClient.parse(answer.body()).path("response").path("uid").asText()).isEqualTo("held-in-flight");
-            assertThat(answer.closesConnection()).as(answer.headers().toString()).isTrue();
-            assertThat(inFlight.closedByServerWithin(Duration.ofSeconds(10))).isTrue();
+                inFlight.write(Arrays.copyOfRange(held, held.length / 2, held.length));
+                RawHttpsConnection.Response answer = inFlight.read();
+                assertThat(answer.status()).isEqualTo(200);
+                assertThat(AdmissionClient.parse(answer.body()).path("response").path("uid").asText())
+                        .isEqualTo("held-in-flight");
+                assertThat(answer.closesConnection()).as(answer.headers().toString()).isTrue();
+                assertThat(inFlight.closedByServerWithin(Duration.ofSeconds(10))).isTrue();
+            }
 
             assertThat(webhook.process().waitFor(GRACE_AFTER_SIGTERM.toSeconds(), TimeUnit.SECONDS))
                     .as("exits within the grace period").isTrue();
-            load.close();
+            load.stop();
             System.out.println("SIGTERM under load: " + load.summary());
             assertThat(webhook.process().exitValue()).as(webhook::messages).isZero();
             assertThat(load.failures()).as(() -> load.summary() + "\n" + webhook.messages()).isEmpty();
@@ -92,13 +94,15 @@ class GracefulShutdownTest {
         try (WebhookProcess webhook = WebhookProcess.start(work, certificate,
                 "--spring.lifecycle.timeout-per-shutdown-phase=2s")) {
             byte[] held = review("never-finished");
-            RawHttpsConnection inFlight = new RawHttpsConnection(trust, webhook.admissionPort());
-            inFlight.write(RawHttpsConnection.head("/validate", held));
-            inFlight.write(Arrays.copyOf(held, held.length / 2));
+            try (RawHttpsConnection inFlight = new RawHttpsConnection(trust, webhook.admissionPort())) {
+                inFlight.write(RawHttpsConnection.head("/validate", held));
+                inFlight.write(Arrays.copyOf(held, held.length / 2));
 
-            webhook.process().destroy();
+                webhook.process().destroy();
 
-            assertThat(inFlight.closedByServerWithin(Duration.ofSeconds(20))).as("cut once the budget is spent").isTrue();
+                assertThat(inFlight.closedByServerWithin(Duration.ofSeconds(20))).as("cut once the budget is spent")
+                        .isTrue();
+            }
             assertThat(webhook.process().waitFor(GRACE_AFTER_SIGTERM.toSeconds(), TimeUnit.SECONDS)).isTrue();
             assertThat(webhook.process().exitValue()).as(webhook::messages).isEqualTo(1);
             assertThat(webhook.messages()).contains("Shutdown budget of 2000 ms spent");

@@ -108,9 +108,13 @@ public final class AdmissionLoad implements AutoCloseable {
         }
     }
 
-    /** Stops the workers and waits for their last requests. */
     @Override
     public void close() {
+        stop();
+    }
+
+    /** Stops the workers and waits for their last requests. */
+    public void stop() {
         running = false;
         try {
             for (Thread worker : workers) {
