@@ -15,7 +15,7 @@ JMH_ARGS ?=
 JMH_CPU ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package tools lint-chart image bench bench-jmh
+.PHONY: help run test package tools lint-chart image e2e bench bench-jmh
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,11 @@ run: package ## Run the webhook standalone: policies/ plus a self-signed certifi
 
 test: tools ## Run the full test suite (the chart tests need helm: installed by `make tools`)
 	$(MVN) verify
+
+# KUBE_BIN: a folder with kube-apiserver, etcd and kubectl (never committed); without it the suite says it skipped.
+# helm (from `make tools`) renders the chart's own webhook configurations for it.
+e2e: tools ## End-to-end suite against a local kube-apiserver and etcd: make e2e KUBE_BIN=<folder>
+	KUBE_BIN="$(KUBE_BIN)" $(MVN) test -Pe2e
 
 package: ## Build the executable jar (tests skipped)
 	$(MVN) -DskipTests package

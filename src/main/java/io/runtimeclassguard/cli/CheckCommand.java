@@ -18,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "check", mixinStandardHelpOptions = true,
@@ -52,12 +53,11 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ManifestFolder.Contents folder = ManifestFolder.read(policies);
-        if (!folder.policies().ok()) {
-            err.println("The policies in " + policies + " are invalid; fix them first (runtimeclass-guard validate):");
-            folder.policies().errors().forEach(problem -> err.println("  " + problem));
+        Optional<ManifestFolder.Contents> loaded = Inputs.validPolicies(policies, err);
+        if (loaded.isEmpty()) {
             return Cli.UNREADABLE;
         }
+        ManifestFolder.Contents folder = loaded.get();
         List<Inputs.ManifestFile> files = Inputs.expand(manifests).stream().map(Inputs::read).toList();
         List<JsonNode> everything = files.stream().flatMap(file -> file.objects().stream()).toList();
         ClusterSnapshot snapshot = ManifestCheck.withObjects(folder.snapshot(), everything);

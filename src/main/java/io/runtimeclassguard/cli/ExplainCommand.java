@@ -44,12 +44,11 @@ final class ExplainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ManifestFolder.Contents contents = ManifestFolder.read(policies);
-        if (!contents.policies().ok()) {
-            err.println("The policies in " + policies + " are invalid; fix them first (runtimeclass-guard validate):");
-            contents.policies().errors().forEach(problem -> err.println("  " + problem));
+        Optional<ManifestFolder.Contents> loaded = Inputs.validPolicies(policies, err);
+        if (loaded.isEmpty()) {
             return Cli.UNREADABLE;
         }
+        ManifestFolder.Contents contents = loaded.get();
         NamespaceInfo info = labels != null ? new NamespaceInfo(namespace, labels) : contents.snapshot().namespace(namespace);
         PolicySet set = contents.policies().policies();
         Optional<PolicySet.PolicyMatch> governing = set.governing(info);

@@ -38,24 +38,27 @@ final class ValidateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ManifestFolder.Contents contents = ManifestFolder.read(folder);
         PolicyLoadResult result = contents.policies();
+        // The webhook refuses to start on these too: a folder that is not what a cluster would read is an error.
+        List<PolicyProblem> errors = new ArrayList<>(result.errors());
+        errors.addAll(contents.problems());
         List<PolicyProblem> warnings = new ArrayList<>(result.warnings());
         warnings.addAll(missingClasses(result, contents.snapshot().runtimeClasses()));
         if (output == Cli.Output.json) {
             ObjectNode node = Json.MAPPER.createObjectNode();
-            node.put("valid", result.ok());
+            node.put("valid", errors.isEmpty());
             node.put("policies", result.policies().size());
-            result.errors().forEach(problem -> node.withArray("errors").addObject()
+            errors.forEach(problem -> node.withArray("errors").addObject()
                     .put("location", problem.location().toString()).put("message", problem.message()));
             warnings.forEach(problem -> node.withArray("warnings").addObject()
                     .put("location", problem.location().toString()).put("message", problem.message()));
             out.println(Json.write(node));
         } else {
-            result.errors().forEach(problem -> out.println(problem.location() + ": error: " + problem.message()));
+            errors.forEach(problem -> out.println(problem.location() + ": error: " + problem.message()));
             warnings.forEach(problem -> out.println(problem.location() + ": warning: " + problem.message()));
-            out.println(folder + ": " + (result.ok() ? result.policies().size() + " policies valid" : "invalid")
-                    + ", " + result.errors().size() + " errors, " + warnings.size() + " warnings");
+            out.println(folder + ": " + (errors.isEmpty() ? result.policies().size() + " policies valid" : "invalid")
+                    + ", " + errors.size() + " errors, " + warnings.size() + " warnings");
         }
-        return result.ok() ? 0 : Cli.FINDINGS;
+        return errors.isEmpty() ? 0 : Cli.FINDINGS;
     }
 
     /** Classes a policy names that no RuntimeClass in the folder defines: fine in a cluster that has them, worth a look. */

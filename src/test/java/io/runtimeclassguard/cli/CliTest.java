@@ -146,6 +146,31 @@ class CliTest {
     }
 
     @Test
+    void validateRefusesAPolicyConfigMapOutsideThePolicyNamespace(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("elsewhere.yaml"), """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: sneaky
+                  namespace: tenant-a
+                  labels: {runtimeclass-guard.io/policy: "true"}
+                data:
+                  p.yaml: |
+                    apiVersion: runtimeclass-guard.io/v1alpha1
+                    kind: RuntimeClassPolicy
+                    name: sneaky
+                    priority: 1
+                    namespaces: {names: [tenant-a]}
+                    runtimeClass: {allowed: ["*"]}
+                """);
+
+        Run run = run("validate", dir.toString());
+
+        assertThat(run.status()).isEqualTo(Cli.FINDINGS);
+        assertThat(run.out()).contains("error: ConfigMap").contains("tenant-a").contains("invalid, 1 errors");
+    }
+
+    @Test
     void explainSaysWhichPolicyGovernsAndWhy() {
         Run run = run("explain", "staging-web");
 

@@ -1,0 +1,218 @@
+package io.runtimeclassguard.e2e;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * etcd and a kube-apiserver on loopback, from the binaries in {@code KUBE_BIN}: RBAC, the default admission
+ * plugins (RuntimeClass among them) less ServiceAccount (no controller-manager creates the default account),
+ * and an audit log of Pod requests at RequestResponse. No nodes, no scheduler: Pods are admitted and stored,
+ * which is all admission needs.
+ */
+final class LocalKubernetes implements AutoCloseable {
+    static final String KUBE_BIN = "KUBE_BIN";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Path bin;
+    private final Path work;
+    private final List<Process> processes = new ArrayList<>();
+    private final Path kubeconfig;
+    private final Path auditLog;
+
+    private LocalKubernetes(Path bin, Path work) {
+        this.bin = bin;
+        this.work = work;
+        this.kubeconfig = work.resolve("kubeconfig");
+        this.auditLog = work.resolve("audit.log");
+    }
+
+    /** Starts etcd and the apiserver and returns once {@code /readyz} says ok; stops what it started if that fails. */
+    static LocalKubernetes start(Path bin, Path work, TestPki pki) throws IOException {
+        LocalKubernetes kubernetes = new LocalKubernetes(bin, work);
+        try {
+            kubernetes.launch(pki);
+            return kubernetes;
+        } catch (IOException | RuntimeException failure) {
+            kubernetes.close();
+            throw failure;
+        }
+    }
+
+    private void launch(TestPki pki) throws IOException {
+        for (String binary : List.of("etcd", "kube-apiserver", "kubectl")) {
+            if (!Files.isExecutable(bin.resolve(binary))) {
+                throw new IllegalStateException(KUBE_BIN + "=" + bin + " has no executable " + binary);
+            }
+        }
+        int etcdPort = freePort();
+        int etcdPeerPort = freePort();
+        int apiserverPort = freePort();
+        start("etcd", List.of(bin.resolve("etcd").toString(),
+                "--name=e2e",
+                "--data-dir=" + work.resolve("etcd"),
+                "--listen-client-urls=http://127.0.0.1:" + etcdPort,
+                "--advertise-client-urls=http://127.0.0.1:" + etcdPort,
+                "--listen-peer-urls=http://127.0.0.1:" + etcdPeerPort,
+                "--initial-advertise-peer-urls=http://127.0.0.1:" + etcdPeerPort,
+                "--initial-cluster=e2e=http://127.0.0.1:" + etcdPeerPort));
+
+        Path ca = Files.writeString(work.resolve("ca.crt"), pki.caPem());
+        TestPki.Issued serving = pki.server("kube-apiserver");
+        TestPki.Issued serviceAccounts = TestPki.keyPair();
+        Path auditPolicy = Files.writeString(work.resolve("audit-policy.yaml"), """
+                apiVersion: audit.k8s.io/v1
+                kind: Policy
+                omitStages: [RequestReceived]
+                rules:
+                - level: RequestResponse
+                  resources:
+                  - group: ""
+                    resources: [pods]
+                - level: None
+                """);
+        start("kube-apiserver", List.of(bin.resolve("kube-apiserver").toString(),
+                "--etcd-servers=http://127.0.0.1:" + etcdPort,
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                "--secure-port=" + apiserverPort,
+                "--tls-cert-file=" + serving.writeCertificate(work.resolve("apiserver.crt")),
+                "--tls-private-key-file=" + serving.writePrivateKey(work.resolve("apiserver.key")),
+                "--client-ca-file=" + ca,
+                "--authorization-mode=RBAC",
+                "--disable-admission-plugins=ServiceAccount",
+                "--service-cluster-ip-range=10.96.0.0/24",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                "--service-account-key-file=" + serviceAccounts.writeCertificate(work.resolve("sa.pub")),
+                "--service-account-signing-key-file=" + serviceAccounts.writePrivateKey(work.resolve("sa.key")),
+                "--audit-policy-file=" + auditPolicy,
+                "--audit-log-path=" + auditLog));
+
+        TestPki.Issued admin = pki.client("e2e-admin", List.of("system:masters"));
+        Files.writeString(kubeconfig, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: local
+                  cluster:
+                    server: https://127.0.0.1:%d
+                    certificate-authority-data: %s
+                users:
+                - name: e2e-admin
+                  user:
+                    client-certificate-data: %s
+                    client-key-data: %s
+                contexts:
+                - name: local
+                  context:
+                    cluster: local
+                    user: e2e-admin
+                current-context: local
+                """.formatted(apiserverPort, base64(pki.caPem()), base64(admin.certificate()), base64(admin.privateKey())));
+        awaitReady();
+    }
+
+    Path kubeconfig() {
+        return kubeconfig;
+    }
+
+    Path auditLog() {
+        return auditLog;
+    }
+
+    KubernetesClient newClient() {
+        return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig.toFile())).build();
+    }
+
+    /** Runs kubectl against this apiserver with the manifest on stdin; what it printed, both streams. */
+    Kubectl kubectl(String manifest, String... arguments) {
+        List<String> command = new ArrayList<>(List.of(bin.resolve("kubectl").toString(), "--kubeconfig=" + kubeconfig));
+        command.addAll(List.of(arguments));
+        try {
+            Path stdout = Files.createTempFile(work, "kubectl", ".out");
+            Path stderr = Files.createTempFile(work, "kubectl", ".err");
+            Process process = new ProcessBuilder(command)
+                    .redirectOutput(stdout.toFile())
+                    .redirectError(stderr.toFile())
+                    .start();
+            try (var stdin = process.getOutputStream()) {
+                stdin.write(manifest.getBytes(StandardCharsets.UTF_8));
+            }
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("kubectl " + String.join(" ", arguments) + " did not finish in 60 s");
+            }
+            return new Kubectl(process.exitValue(), Files.readString(stdout), Files.readString(stderr));
+        } catch (IOException failure) {
+            throw new UncheckedIOException(failure);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(interrupted);
+        }
+    }
+
+    /** What one kubectl run printed. */
+    record Kubectl(int exitCode, String stdout, String stderr) {
+    }
+
+    private void start(String name, List<String> command) throws IOException {
+        processes.add(new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(work.resolve(name + ".log").toFile())
+                .start());
+    }
+
+    private void awaitReady() {
+        await("kube-apiserver /readyz (logs in " + work + ")").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    for (Process process : processes) {
+                        if (!process.isAlive()) {
+                            throw new IllegalStateException(process.info().command().orElse("a process") + " exited with "
+                                    + process.exitValue() + "; see the logs in " + work);
+                        }
+                    }
+                    Kubectl readyz = kubectl("", "get", "--raw=/readyz");
+                    return readyz.exitCode() == 0 && readyz.stdout().strip().equals("ok");
+                });
+    }
+
+    @Override
+    public void close() {
+        for (Process process : processes.reversed()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException failure) {
+            throw new UncheckedIOException(failure);
+        }
+    }
+
+    private static String base64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+}
