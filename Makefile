@@ -10,8 +10,8 @@ TOOLS_BIN ?= target/tools/bin
 HELM ?= $(abspath $(TOOLS_BIN))/helm
 export HELM
 CHART ?= helm/runtimeclass-guard
-# JMH options for `make bench-jmh`, e.g. JMH_ARGS="Codec -prof gc"; the default runs every benchmark.
-JMH_ARGS ?=
+# JMH options for `make bench-jmh`: a benchmark regex and JMH flags, e.g. JMH_ARGS="Codec -prof gc".
+JMH_ARGS ?= .
 JMH_CPU ?= 1
 
 .DEFAULT_GOAL := help
