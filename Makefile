@@ -10,9 +10,12 @@ TOOLS_BIN ?= target/tools/bin
 HELM ?= $(abspath $(TOOLS_BIN))/helm
 export HELM
 CHART ?= helm/runtimeclass-guard
+# JMH options for `make bench-jmh`: a benchmark regex and JMH flags, e.g. JMH_ARGS="Codec -prof gc".
+JMH_ARGS ?= .
+JMH_CPU ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package tools lint-chart image e2e
+.PHONY: help run test package tools lint-chart image e2e bench bench-jmh
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,3 +49,12 @@ image: ## Build the container image IMAGE (default runtimeclass-guard:dev; needs
 	  echo "make image: no Docker engine answers here ('$(DOCKER) info' failed). Build on a machine with Docker and BuildKit, or set DOCKER=podman." >&2; \
 	  exit 1; }
 	$(DOCKER) build --tag $(IMAGE) .
+
+bench: ## Benchmark the webhook against nginx on this machine (~4 min, loopback); table in target/bench/results.md
+	src/bench/bench.sh
+
+bench-jmh: ## JMH benchmarks of the codec and the evaluator alone, pinned to core JMH_CPU (JMH_ARGS picks and tunes)
+	$(MVN) -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \
+	  -Dmdep.outputFile=$(abspath target/bench/jmh.classpath)
+	taskset -c $(JMH_CPU) "$(JAVA_HOME)/bin/java" -cp "target/test-classes:target/classes:$$(cat target/bench/jmh.classpath)" \
+	  org.openjdk.jmh.Main $(JMH_ARGS)

@@ -12,24 +12,30 @@ import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.HttpHandler;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.stereotype.Component;
-import org.springframework.web.reactive.function.BodyExtractors;
-import org.springframework.web.reactive.function.server.ServerRequest;
-import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 
+import java.net.InetSocketAddress;
 import java.util.Locale;
-import java.util.Optional;
-import java.util.OptionalLong;
+import java.util.Set;
 
 /**
- * The HTTP edge of {@code POST /mutate} and {@code POST /validate}: checks what HTTP can check (content type,
- * size, readiness), reads the body within the limit, and maps each failure to its status. A denial is a
- * 200 like any answer; a malformed request is 400, 413 or 415 with a short JSON error; an internal fault is
- * 500 with a short body and the details in the log only.
+ * The HTTP edge of the admission port, {@code POST /mutate} and {@code POST /validate} and nothing else: checks
+ * what HTTP can check (method, content type, size, readiness), reads the body within the limit, and maps each
+ * failure to its status. A denial is a 200 like any answer; a malformed request is 400, 413 or 415 with a short
+ * JSON error; an internal fault is 500 with a short body and the details in the log only.
+ *
+ * <p>It is the port's {@link HttpHandler} itself, not a WebFlux route: the webhook answers two paths with bytes
+ * it encodes itself, and WebFlux's dispatching, body writer lookup and per-request observation cost, measured on
+ * one core ({@code make bench}), more than the whole admission decision. The management port, a separate server,
+ * keeps WebFlux and the actuator.
  */
 @Component
-public class AdmissionEndpoint {
+public class AdmissionEndpoint implements HttpHandler {
+    static final Set<String> PATHS = Set.of("/mutate", "/validate");
     private static final Logger log = LoggerFactory.getLogger(AdmissionEndpoint.class);
 
     private final AdmissionHandler handler;
@@ -45,69 +51,85 @@ public class AdmissionEndpoint {
         this.maxBodyBytes = Math.toIntExact(properties.maxBodyBytes().toBytes());
     }
 
-    public Mono<ServerResponse> mutate(ServerRequest request) {
-        return admit(Stage.MUTATE, request);
+    @Override
+    public Mono<Void> handle(ServerHttpRequest request, ServerHttpResponse response) {
+        String path = request.getPath().pathWithinApplication().value();
+        Stage stage = switch (path) {
+            case "/mutate" -> Stage.MUTATE;
+            case "/validate" -> Stage.VALIDATE;
+            default -> null;
+        };
+        if (stage == null) {
+            return answer(response, HttpStatus.NOT_FOUND, codec.encodeError("nothing here; send AdmissionReviews to /mutate or /validate"));
+        }
+        if (request.getMethod() != HttpMethod.POST) {
+            response.getHeaders().setAllow(Set.of(HttpMethod.POST));
+            return answer(response, HttpStatus.METHOD_NOT_ALLOWED,
+                    codec.encodeError(request.getMethod() + " is not allowed; send an AdmissionReview with POST"));
+        }
+        return admit(stage, request, response);
     }
 
-    public Mono<ServerResponse> validate(ServerRequest request) {
-        return admit(Stage.VALIDATE, request);
-    }
-
-    /** Any method but POST on an admission path. */
-    public Mono<ServerResponse> methodNotAllowed(ServerRequest request) {
-        return ServerResponse.status(HttpStatus.METHOD_NOT_ALLOWED).allow(HttpMethod.POST)
-                .contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(codec.encodeError(request.method() + " is not allowed; send an AdmissionReview with POST"));
-    }
-
-    private Mono<ServerResponse> admit(Stage stage, ServerRequest request) {
+    private Mono<Void> admit(Stage stage, ServerHttpRequest request, ServerHttpResponse response) {
         if (!clusterState.ready()) {
             // Without its policies the webhook would allow what they forbid; the apiserver's failurePolicy decides.
-            return error(HttpStatus.SERVICE_UNAVAILABLE, "not ready: policies and cluster caches are still loading");
+            return error(response, HttpStatus.SERVICE_UNAVAILABLE, "not ready: policies and cluster caches are still loading");
         }
         if (!isJson(request)) {
-            return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
+            return error(response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
         }
-        OptionalLong length = request.headers().contentLength();
-        if (length.isPresent() && length.getAsLong() > maxBodyBytes) {
-            return tooLarge();
+        if (request.getHeaders().getContentLength() > maxBodyBytes) {
+            return tooLarge(response);
         }
-        return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), maxBodyBytes)
+        return DataBufferUtils.join(request.getBody(), maxBodyBytes)
                 .map(AdmissionEndpoint::bytes)
                 .filter(body -> body.length > 0)
                 .switchIfEmpty(Mono.error(() -> new MalformedReviewException("request body is empty")))
                 .map(body -> handler.handle(stage, body))
-                .flatMap(answer -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(answer))
-                .onErrorResume(failure -> failed(stage, request, failure));
+                .flatMap(body -> answer(response, HttpStatus.OK, body))
+                .onErrorResume(failure -> failed(stage, request, response, failure));
     }
 
-    private Mono<ServerResponse> failed(Stage stage, ServerRequest request, Throwable failure) {
+    private Mono<Void> failed(Stage stage, ServerHttpRequest request, ServerHttpResponse response, Throwable failure) {
+        if (response.isCommitted()) {
+            // The answer is on its way; nothing can be said on this exchange any more.
+            return Mono.error(failure);
+        }
         if (failure instanceof MalformedReviewException malformed) {
+            InetSocketAddress remote = request.getRemoteAddress();
             log.atWarn().addKeyValue("stage", stage.name().toLowerCase(Locale.ROOT))
-                    .addKeyValue("remoteAddress", request.remoteAddress().map(Object::toString).orElse(""))
+                    .addKeyValue("remoteAddress", remote == null ? "" : remote.toString())
                     .log("Malformed admission request: {}", malformed.getMessage());
-            return error(HttpStatus.BAD_REQUEST, malformed.getMessage());
+            return error(response, HttpStatus.BAD_REQUEST, malformed.getMessage());
         }
         if (failure instanceof DataBufferLimitException) {
-            return tooLarge();
+            return tooLarge(response);
         }
         log.atError().setCause(failure).addKeyValue("stage", stage.name().toLowerCase(Locale.ROOT))
                 .log("Admission request failed inside the webhook");
-        return error(HttpStatus.INTERNAL_SERVER_ERROR, "internal error; see the webhook's log");
+        return error(response, HttpStatus.INTERNAL_SERVER_ERROR, "internal error; see the webhook's log");
     }
 
-    private Mono<ServerResponse> tooLarge() {
-        return error(HttpStatus.CONTENT_TOO_LARGE, "request body exceeds the limit of " + maxBodyBytes + " bytes");
+    private Mono<Void> tooLarge(ServerHttpResponse response) {
+        return error(response, HttpStatus.CONTENT_TOO_LARGE, "request body exceeds the limit of " + maxBodyBytes + " bytes");
     }
 
-    private Mono<ServerResponse> error(HttpStatus status, String message) {
-        return ServerResponse.status(status).contentType(MediaType.APPLICATION_JSON).bodyValue(codec.encodeError(message));
+    private Mono<Void> error(ServerHttpResponse response, HttpStatus status, String message) {
+        return answer(response, status, codec.encodeError(message));
     }
 
-    private static boolean isJson(ServerRequest request) {
+    /** One JSON body with its length, so HTTP/1.1 answers are never chunked. */
+    private static Mono<Void> answer(ServerHttpResponse response, HttpStatus status, byte[] json) {
+        response.setStatusCode(status);
+        response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
+        response.getHeaders().setContentLength(json.length);
+        return response.writeWith(Mono.just(response.bufferFactory().wrap(json)));
+    }
+
+    private static boolean isJson(ServerHttpRequest request) {
         try {
-            Optional<MediaType> contentType = request.headers().contentType();
-            return contentType.isPresent() && MediaType.APPLICATION_JSON.equalsTypeAndSubtype(contentType.get());
+            MediaType contentType = request.getHeaders().getContentType();
+            return contentType != null && MediaType.APPLICATION_JSON.equalsTypeAndSubtype(contentType);
         } catch (InvalidMediaTypeException unparseable) {
             return false;
         }

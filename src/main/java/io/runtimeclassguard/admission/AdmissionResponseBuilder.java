@@ -7,6 +7,8 @@ import io.runtimeclassguard.policy.Decision;
 import org.springframework.stereotype.Component;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Turns a decision into the AdmissionReview answer for the request it decided. */
 @Component
@@ -14,6 +16,11 @@ public class AdmissionResponseBuilder {
     static final String JSON_PATCH = "JSONPatch";
 
     private final AdmissionReviewCodec codec;
+    /**
+     * The encoded patch by class: the same few bytes for every Pod that gets a namespace's default. Bounded by
+     * the RuntimeClasses that exist, since a default that does not exist is a denial, not a patch.
+     */
+    private final Map<String, String> patches = new ConcurrentHashMap<>();
 
     public AdmissionResponseBuilder(AdmissionReviewCodec codec) {
         this.codec = codec;
@@ -24,8 +31,9 @@ public class AdmissionResponseBuilder {
         if (decision.allowed() && decision.hasPatch()) {
             // Only the class: the apiserver's RuntimeClass plugin runs again after any mutation and sets
             // overhead, nodeSelector and tolerations itself; writing them here would invite a mismatch.
-            patch = codec.encodePatch(List.of(
-                    new PatchOperation("add", decision.patchPath(), decision.patchRuntimeClass())));
+            patch = patches.computeIfAbsent(decision.patchPath() + "\u0000" + decision.patchRuntimeClass(),
+                    key -> codec.encodePatch(List.of(
+                            new PatchOperation("add", decision.patchPath(), decision.patchRuntimeClass()))));
         }
         Status status = decision.allowed() ? null : new Status(403, "Forbidden", decision.message());
         // The uid is echoed here and nowhere else: the apiserver refuses an answer whose uid is not its request's.

@@ -1,12 +1,14 @@
 package io.runtimeclassguard.admission;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import io.runtimeclassguard.admission.AdmissionReviewResponse.PatchOperation;
 import io.runtimeclassguard.policy.ObjectInspector;
 import io.runtimeclassguard.policy.Operation;
@@ -24,7 +26,9 @@ import java.util.Set;
 /**
  * Owns the JSON of the admission port: AdmissionReview requests in, responses and error bodies out, with a
  * Jackson 2 mapper (the one fabric8's model speaks), never Spring's body binding. Decodes only what
- * decisions need, into a {@link ReviewRequest}.
+ * decisions need, into a {@link ReviewRequest}: the body is streamed once, and only the fields below
+ * ({@link #REVIEW}) become a tree; the rest of the object (managedFields, containers, volumes, status) is
+ * skipped unbuilt, though still checked to be JSON without duplicate keys.
  */
 @Component
 public class AdmissionReviewCodec {
@@ -33,10 +37,35 @@ public class AdmissionReviewCodec {
     private static final Set<String> API_VERSIONS = Set.of(V1, V1BETA1);
     private static final int MAX_ERROR_LENGTH = 200;
 
+    /** Where a Pod spec may sit in any kind decided on: see {@code ObjectInspector.podSpecPath}. */
+    private static final JsonProjection POD_SPEC = JsonProjection.of(
+            "runtimeClassName", JsonProjection.ALL, "nodeSelector", JsonProjection.ALL, "overhead", JsonProjection.ALL);
+    private static final JsonProjection OBJECT = JsonProjection.of(
+            "metadata", JsonProjection.of("name", JsonProjection.ALL, "generateName", JsonProjection.ALL,
+                    "deletionTimestamp", JsonProjection.ALL, "labels", JsonProjection.ALL),
+            "spec", POD_SPEC.with(JsonProjection.of(
+                    "template", JsonProjection.of("spec", POD_SPEC),
+                    "jobTemplate", JsonProjection.of("spec", JsonProjection.of("template", JsonProjection.of("spec", POD_SPEC))))),
+            "data", JsonProjection.ALL);
+    /** Everything {@link #decode} reads, and nothing else. */
+    static final JsonProjection REVIEW = JsonProjection.of(
+            "apiVersion", JsonProjection.ALL,
+            "kind", JsonProjection.ALL,
+            "request", JsonProjection.of(
+                    "uid", JsonProjection.ALL,
+                    "kind", JsonProjection.of("kind", JsonProjection.ALL, "group", JsonProjection.ALL),
+                    "operation", JsonProjection.ALL,
+                    "subResource", JsonProjection.ALL,
+                    "namespace", JsonProjection.ALL,
+                    "name", JsonProjection.ALL,
+                    "userInfo", JsonProjection.of("username", JsonProjection.ALL, "groups", JsonProjection.ALL),
+                    "dryRun", JsonProjection.ALL,
+                    "object", OBJECT,
+                    "oldObject", OBJECT));
+
     private final ObjectMapper mapper = JsonMapper.builder()
             // Two values for one key would let the apiserver and this webhook read different objects.
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     /** @throws MalformedReviewException when the body is not an AdmissionReview request this webhook can answer */
@@ -118,10 +147,23 @@ public class AdmissionReviewCodec {
     }
 
     private JsonNode readTree(byte[] body) {
-        try {
-            JsonNode root = mapper.readTree(body);
-            if (root == null || root.isMissingNode()) {
+        try (JsonParser parser = mapper.createParser(body)) {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
                 throw new MalformedReviewException("request body is empty");
+            }
+            JsonNode root;
+            if (first == JsonToken.START_OBJECT) {
+                root = REVIEW.read(parser);
+            } else {
+                // Not an AdmissionReview whatever it holds; read to the end so broken JSON is still named as such.
+                parser.skipChildren();
+                root = MissingNode.getInstance();
+            }
+            if (parser.nextToken() != null) {
+                JsonLocation at = parser.currentTokenLocation();
+                throw new MalformedReviewException("request body is not valid JSON at line " + at.getLineNr()
+                        + ", column " + at.getColumnNr() + ": trailing content after the AdmissionReview");
             }
             return root;
         } catch (JsonProcessingException malformed) {

@@ -33,6 +33,13 @@ class MakefileTest {
     }
 
     @Test
+    void benchTargetsRunTheHarnessUnderSrcBench() throws IOException {
+        assertThat(targets()).containsKeys("bench", "bench-jmh");
+        assertThat(String.join("\n", lines())).contains("src/bench/bench.sh");
+        assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/bench.sh"))).isTrue();
+    }
+
+    @Test
     void testAndLintInstallHelmFirst() throws IOException {
         Map<String, String> targets = targets();
 
