@@ -53,7 +53,7 @@ image: ## Build the container image IMAGE (default runtimeclass-guard:dev; needs
 bench: ## Benchmark the webhook against nginx on this machine (~4 min, loopback); table in target/bench/results.md
 	src/bench/bench.sh
 
-bench-jmh: ## JMH benchmarks of the codec and the evaluator alone, pinned to core JMH_CPU (JMH_ARGS picks and tunes)
+bench-jmh: ## JMH benchmarks of the codec, the evaluator and the decision line alone, pinned to core JMH_CPU (JMH_ARGS picks and tunes)
 	$(MVN) -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \
 	  -Dmdep.outputFile=$(abspath target/bench/jmh.classpath)
 	taskset -c $(JMH_CPU) "$(JAVA_HOME)/bin/java" -cp "target/test-classes:target/classes:$$(cat target/bench/jmh.classpath)" \
