@@ -1,7 +1,6 @@
 package io.runtimeclassguard.lifecycle;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
@@ -83,15 +82,16 @@ public class ConnectionDrain implements NettyServerCustomizer, ApplicationListen
 
     @Override
     public HttpServer apply(HttpServer httpServer) {
-        return httpServer.doOnBound(bound -> this.server = bound).childObserve(this::onStateChange);
+        // Tracked from channel initialisation, before the TLS handshake: with an OpenSSL engine Reactor Netty never
+        // reports such a connection as CONNECTED, and a connection the drain cannot see is one it would cut.
+        return httpServer.doOnBound(bound -> this.server = bound)
+                .doOnChannelInit((observer, channel, remoteAddress) -> connections.add(channel))
+                .childObserve(this::onStateChange);
     }
 
     private void onStateChange(Connection connection, ConnectionObserver.State state) {
         Channel channel = connection.channel();
-        if (state == ConnectionObserver.State.CONNECTED) {
-            // An HTTP/2 stream is a child of its connection; the connection is what drains.
-            connections.add(channel.parent() instanceof ServerChannel ? channel : channel.parent());
-        } else if (state == HttpServerState.REQUEST_RECEIVED && draining && isHttp1(channel)
+        if (state == HttpServerState.REQUEST_RECEIVED && draining && isHttp1(channel)
                 && connection instanceof HttpServerResponse response) {
             response.keepAlive(false);
         }
