@@ -39,7 +39,7 @@ final class InvalidPolicyEvents {
     private static final int MAX_INSTANCE_CHARS = 128;
     private static final int MAX_NAME_CHARS = 253;
     private static final DateTimeFormatter MICRO_TIME =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX").withZone(ZoneOffset.UTC);
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
     private static final Logger log = LoggerFactory.getLogger(InvalidPolicyEvents.class);
 
     private final KubernetesClient client;
