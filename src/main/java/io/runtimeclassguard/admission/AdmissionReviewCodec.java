@@ -134,16 +134,14 @@ public class AdmissionReviewCodec {
         }
         JsonNode userInfo = request.path("userInfo");
         group = group == null ? "" : group;
-        return new ReviewRequest(uid, operation, group, kindName,
+        return ObjectInspector.request(uid, operation, group, kindName,
                 string(request, "subResource", "request.subResource"),
                 string(request, "namespace", "request.namespace"),
-                ObjectInspector.objectName(object, string(request, "name", "request.name")),
+                string(request, "name", "request.name"),
                 string(userInfo, "username", "request.userInfo.username"),
                 strings(userInfo, "groups", "request.userInfo.groups"),
                 bool(request, "dryRun", "request.dryRun"),
-                ObjectInspector.podSpec(group, kindName, object),
-                ObjectInspector.terminating(object),
-                group.isEmpty() && kindName.equals("ConfigMap") ? ObjectInspector.configMap(object) : null);
+                object);
     }
 
     private JsonNode readTree(byte[] body) {

@@ -77,9 +77,7 @@ public final class Manifests {
         String group = group(object);
         String kind = kind(object);
         String namespace = object.path("metadata").path("namespace").asText(defaultNamespace);
-        return new ReviewRequest(UUID.nameUUIDFromBytes(object.toString().getBytes()).toString(), operation, group,
-                kind, "", namespace, ObjectInspector.objectName(object, null), username, groups, false,
-                ObjectInspector.podSpec(group, kind, object), ObjectInspector.terminating(object),
-                kind.equals("ConfigMap") && group.isEmpty() ? ObjectInspector.configMap(object) : null);
+        return ObjectInspector.request(UUID.nameUUIDFromBytes(object.toString().getBytes()).toString(), operation,
+                group, kind, "", namespace, null, username, groups, false, object);
     }
 }

@@ -3,6 +3,7 @@ package io.runtimeclassguard.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -11,6 +12,20 @@ import java.util.Map;
  */
 public final class ObjectInspector {
     private ObjectInspector() {
+    }
+
+    /**
+     * The request for an object, with everything decisions read from the object taken here, so the webhook and
+     * the command line cannot read the same object two ways.
+     *
+     * @param requestName the name the apiserver gives in the request, or null to take it from the object
+     */
+    public static ReviewRequest request(String uid, Operation operation, String group, String kind,
+                                        String subResource, String namespace, String requestName, String username,
+                                        List<String> groups, boolean dryRun, JsonNode object) {
+        return new ReviewRequest(uid, operation, group, kind, subResource, namespace, objectName(object, requestName),
+                username, groups, dryRun, podSpec(group, kind, object), terminating(object),
+                group.isEmpty() && kind.equals("ConfigMap") ? configMap(object) : null);
     }
 
     /** Where each kind keeps its Pod spec, as a path of field names. */
