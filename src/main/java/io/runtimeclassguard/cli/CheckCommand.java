@@ -9,6 +9,7 @@ import io.runtimeclassguard.policy.AdmissionPipeline;
 import io.runtimeclassguard.policy.Decision;
 import io.runtimeclassguard.policy.PolicyProblem;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -33,9 +34,8 @@ final class CheckCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "MANIFEST", description = "Manifest files or folders (.yaml, .yml, .json).")
     List<Path> manifests;
 
-    @Option(names = "--policies", defaultValue = "policies", paramLabel = "DIR",
-            description = "Folder with policy ConfigMaps, RuntimeClasses and Namespaces (default: ${DEFAULT-VALUE}).")
-    Path policies;
+    @Mixin
+    PolicyFolderOption policies;
 
     @Option(names = {"-n", "--namespace"}, defaultValue = "default", description = "Namespace for objects that name none (default: ${DEFAULT-VALUE}).")
     String namespace;
@@ -53,7 +53,7 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Optional<ManifestFolder.Contents> loaded = Inputs.validPolicies(policies, err);
+        Optional<ManifestFolder.Contents> loaded = policies.load(err);
         if (loaded.isEmpty()) {
             return Cli.UNREADABLE;
         }

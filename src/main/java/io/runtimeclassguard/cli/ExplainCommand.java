@@ -7,6 +7,7 @@ import io.runtimeclassguard.policy.PolicySet;
 import io.runtimeclassguard.policy.RuntimeClassPolicy;
 import io.runtimeclassguard.policy.RuntimeClassRule;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -29,9 +30,8 @@ final class ExplainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAMESPACE")
     String namespace;
 
-    @Option(names = "--policies", defaultValue = "policies", paramLabel = "DIR",
-            description = "Folder with policy ConfigMaps and Namespaces (default: ${DEFAULT-VALUE}).")
-    Path policies;
+    @Mixin
+    PolicyFolderOption policies;
 
     @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE",
             description = "A label of the namespace; given labels replace those found in the folder.")
@@ -44,7 +44,7 @@ final class ExplainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Optional<ManifestFolder.Contents> loaded = Inputs.validPolicies(policies, err);
+        Optional<ManifestFolder.Contents> loaded = policies.load(err);
         if (loaded.isEmpty()) {
             return Cli.UNREADABLE;
         }

@@ -1,17 +1,14 @@
 package io.runtimeclassguard.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.runtimeclassguard.cluster.ManifestFolder;
 import io.runtimeclassguard.policy.Manifests;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 
 /** Manifest files named on the command line; folders are walked for {@code .yaml}, {@code .yml} and {@code .json}. */
@@ -38,20 +35,6 @@ final class Inputs {
             }
         }
         return files;
-    }
-
-    /**
-     * The policy folder, or empty after telling the user every error: deciding against a broken policy
-     * set would answer a question nobody asked.
-     */
-    static Optional<ManifestFolder.Contents> validPolicies(Path folder, PrintWriter err) {
-        ManifestFolder.Contents contents = ManifestFolder.read(folder);
-        if (contents.policies().ok()) {
-            return Optional.of(contents);
-        }
-        err.println("The policies in " + folder + " are invalid; fix them first (runtimeclass-guard validate):");
-        contents.policies().errors().forEach(problem -> err.println("  " + problem));
-        return Optional.empty();
     }
 
     static ManifestFile read(Path file) {
