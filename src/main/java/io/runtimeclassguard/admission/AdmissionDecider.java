@@ -3,11 +3,11 @@ package io.runtimeclassguard.admission;
 import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.cluster.ClusterState;
 import io.runtimeclassguard.config.GuardProperties;
-import io.runtimeclassguard.policy.Decision;
-import io.runtimeclassguard.policy.Evaluator;
-import io.runtimeclassguard.policy.PolicyConfigMapReview;
-import io.runtimeclassguard.policy.ReviewRequest;
-import io.runtimeclassguard.policy.Stage;
+import io.runtimeclassguard.policy.evaluation.Decision;
+import io.runtimeclassguard.policy.evaluation.Evaluator;
+import io.runtimeclassguard.policy.evaluation.PolicyConfigMapReview;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.evaluation.Stage;
 import org.springframework.stereotype.Component;
 
 /**

@@ -2,7 +2,7 @@ package io.runtimeclassguard.admission;
 
 import io.runtimeclassguard.cluster.ClusterState;
 import io.runtimeclassguard.config.GuardProperties;
-import io.runtimeclassguard.policy.Stage;
+import io.runtimeclassguard.policy.evaluation.Stage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;

@@ -1,8 +1,8 @@
 package io.runtimeclassguard.admission;
 
 import io.runtimeclassguard.admission.DecisionObserver.DecisionEvent;
-import io.runtimeclassguard.policy.Decision;
-import io.runtimeclassguard.policy.Stage;
+import io.runtimeclassguard.policy.evaluation.Decision;
+import io.runtimeclassguard.policy.evaluation.Stage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;

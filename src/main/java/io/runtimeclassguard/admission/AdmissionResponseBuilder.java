@@ -3,7 +3,7 @@ package io.runtimeclassguard.admission;
 import io.runtimeclassguard.admission.AdmissionReviewResponse.PatchOperation;
 import io.runtimeclassguard.admission.AdmissionReviewResponse.Response;
 import io.runtimeclassguard.admission.AdmissionReviewResponse.Status;
-import io.runtimeclassguard.policy.Decision;
+import io.runtimeclassguard.policy.evaluation.Decision;
 import org.springframework.stereotype.Component;
 
 import java.util.List;

@@ -10,9 +10,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import io.runtimeclassguard.admission.AdmissionReviewResponse.PatchOperation;
-import io.runtimeclassguard.policy.ObjectInspector;
-import io.runtimeclassguard.policy.Operation;
-import io.runtimeclassguard.policy.ReviewRequest;
+import io.runtimeclassguard.policy.kube.ObjectInspector;
+import io.runtimeclassguard.policy.kube.Operation;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;

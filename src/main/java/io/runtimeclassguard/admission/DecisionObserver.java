@@ -1,8 +1,8 @@
 package io.runtimeclassguard.admission;
 
-import io.runtimeclassguard.policy.Decision;
-import io.runtimeclassguard.policy.ReviewRequest;
-import io.runtimeclassguard.policy.Stage;
+import io.runtimeclassguard.policy.evaluation.Decision;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.evaluation.Stage;
 
 /**
  * Told of every admission decision once it is made: the decision log and the metrics are observers,

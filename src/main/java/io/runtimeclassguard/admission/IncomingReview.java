@@ -1,6 +1,6 @@
 package io.runtimeclassguard.admission;
 
-import io.runtimeclassguard.policy.ReviewRequest;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
 
 import java.util.Objects;
 

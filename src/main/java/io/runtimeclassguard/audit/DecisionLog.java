@@ -1,9 +1,9 @@
 package io.runtimeclassguard.audit;
 
 import io.runtimeclassguard.admission.DecisionObserver;
-import io.runtimeclassguard.policy.Decision;
-import io.runtimeclassguard.policy.Mode;
-import io.runtimeclassguard.policy.ReviewRequest;
+import io.runtimeclassguard.policy.evaluation.Decision;
+import io.runtimeclassguard.policy.model.Mode;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;

@@ -2,10 +2,10 @@ package io.runtimeclassguard.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.cluster.ManifestFolder;
-import io.runtimeclassguard.policy.NamespaceInfo;
-import io.runtimeclassguard.policy.PolicySet;
-import io.runtimeclassguard.policy.RuntimeClassPolicy;
-import io.runtimeclassguard.policy.RuntimeClassRule;
+import io.runtimeclassguard.policy.kube.NamespaceInfo;
+import io.runtimeclassguard.policy.model.PolicySet;
+import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.RuntimeClassRule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

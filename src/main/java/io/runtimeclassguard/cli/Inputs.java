@@ -1,7 +1,7 @@
 package io.runtimeclassguard.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.runtimeclassguard.policy.Manifests;
+import io.runtimeclassguard.policy.kube.Manifests;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

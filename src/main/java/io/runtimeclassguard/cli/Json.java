@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.runtimeclassguard.policy.Decision;
+import io.runtimeclassguard.policy.evaluation.Decision;
 
 /** JSON output for {@code --output json}. */
 final class Json {

@@ -2,14 +2,14 @@ package io.runtimeclassguard.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.runtimeclassguard.cluster.ClusterSnapshot;
-import io.runtimeclassguard.policy.AdmissionPipeline;
-import io.runtimeclassguard.policy.Manifests;
-import io.runtimeclassguard.policy.NamespaceInfo;
-import io.runtimeclassguard.policy.ObjectInspector;
-import io.runtimeclassguard.policy.Operation;
-import io.runtimeclassguard.policy.ReviewRequest;
-import io.runtimeclassguard.policy.RuntimeClassCatalog;
-import io.runtimeclassguard.policy.RuntimeClassInfo;
+import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
+import io.runtimeclassguard.policy.kube.Manifests;
+import io.runtimeclassguard.policy.kube.NamespaceInfo;
+import io.runtimeclassguard.policy.kube.ObjectInspector;
+import io.runtimeclassguard.policy.kube.Operation;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
+import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 
 import java.util.ArrayList;
 import java.util.HashMap;

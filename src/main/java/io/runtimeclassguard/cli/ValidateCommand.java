@@ -2,11 +2,11 @@ package io.runtimeclassguard.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.cluster.ManifestFolder;
-import io.runtimeclassguard.policy.PolicyLoadResult;
-import io.runtimeclassguard.policy.PolicyProblem;
-import io.runtimeclassguard.policy.RuntimeClassCatalog;
-import io.runtimeclassguard.policy.RuntimeClassPolicy;
-import io.runtimeclassguard.policy.RuntimeClassRule;
+import io.runtimeclassguard.policy.loading.PolicyLoadResult;
+import io.runtimeclassguard.policy.loading.PolicyProblem;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
+import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.RuntimeClassRule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,9 +1,9 @@
 package io.runtimeclassguard.cluster;
 
-import io.runtimeclassguard.policy.NamespaceInfo;
-import io.runtimeclassguard.policy.PolicySet;
-import io.runtimeclassguard.policy.PolicySource;
-import io.runtimeclassguard.policy.RuntimeClassCatalog;
+import io.runtimeclassguard.policy.kube.NamespaceInfo;
+import io.runtimeclassguard.policy.model.PolicySet;
+import io.runtimeclassguard.policy.loading.PolicySource;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 
 import java.util.List;
 import java.util.Map;

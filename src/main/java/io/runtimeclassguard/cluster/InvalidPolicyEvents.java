@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.runtimeclassguard.policy.PolicyProblem;
+import io.runtimeclassguard.policy.loading.PolicyProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,7 @@
 package io.runtimeclassguard.cluster;
 
 import io.runtimeclassguard.config.GuardProperties;
-import io.runtimeclassguard.policy.PolicyProblem;
+import io.runtimeclassguard.policy.loading.PolicyProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;

@@ -1,19 +1,19 @@
 package io.runtimeclassguard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.runtimeclassguard.policy.Manifests;
-import io.runtimeclassguard.policy.NamespaceInfo;
-import io.runtimeclassguard.policy.ObjectInspector;
-import io.runtimeclassguard.policy.PolicyConfigMapReview;
-import io.runtimeclassguard.policy.PolicyLoadResult;
-import io.runtimeclassguard.policy.PolicyLoader;
-import io.runtimeclassguard.policy.PolicyProblem;
-import io.runtimeclassguard.policy.PolicySource;
-import io.runtimeclassguard.policy.ReviewRequest.ConfigMapView;
-import io.runtimeclassguard.policy.RuntimeClassCatalog;
-import io.runtimeclassguard.policy.RuntimeClassInfo;
-import io.runtimeclassguard.policy.RuntimeClassPolicy;
-import io.runtimeclassguard.policy.SourceLocation;
+import io.runtimeclassguard.policy.kube.Manifests;
+import io.runtimeclassguard.policy.kube.NamespaceInfo;
+import io.runtimeclassguard.policy.kube.ObjectInspector;
+import io.runtimeclassguard.policy.evaluation.PolicyConfigMapReview;
+import io.runtimeclassguard.policy.loading.PolicyLoadResult;
+import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicyProblem;
+import io.runtimeclassguard.policy.loading.PolicySource;
+import io.runtimeclassguard.policy.kube.ReviewRequest.ConfigMapView;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
+import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
+import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.SourceLocation;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package io.runtimeclassguard.cluster;
 
-import io.runtimeclassguard.policy.PolicyProblem;
+import io.runtimeclassguard.policy.loading.PolicyProblem;
 
 import java.util.List;
 

@@ -6,10 +6,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.runtimeclassguard.admission.DecisionObserver;
-import io.runtimeclassguard.policy.Decision;
-import io.runtimeclassguard.policy.Evaluator;
-import io.runtimeclassguard.policy.Mode;
-import io.runtimeclassguard.policy.ReviewRequest;
+import io.runtimeclassguard.policy.evaluation.Decision;
+import io.runtimeclassguard.policy.evaluation.Evaluator;
+import io.runtimeclassguard.policy.model.Mode;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
 import org.springframework.stereotype.Component;
 
 import java.time.Duration;

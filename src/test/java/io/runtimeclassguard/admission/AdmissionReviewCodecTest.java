@@ -1,8 +1,8 @@
 package io.runtimeclassguard.admission;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.runtimeclassguard.policy.Operation;
-import io.runtimeclassguard.policy.ReviewRequest;
+import io.runtimeclassguard.policy.kube.Operation;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

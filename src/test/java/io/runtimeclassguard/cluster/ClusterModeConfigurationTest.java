@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.runtimeclassguard.config.GuardConfiguration;
 import io.runtimeclassguard.metrics.PolicyReloadMetrics;
-import io.runtimeclassguard.policy.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicyLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClass;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.runtimeclassguard.policy.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.testing.AdmissionClient;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;

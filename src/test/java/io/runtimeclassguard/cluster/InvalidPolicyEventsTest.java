@@ -4,8 +4,8 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.runtimeclassguard.policy.PolicyProblem;
-import io.runtimeclassguard.policy.SourceLocation;
+import io.runtimeclassguard.policy.loading.PolicyProblem;
+import io.runtimeclassguard.policy.model.SourceLocation;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,8 @@
 package io.runtimeclassguard.cluster;
 
-import io.runtimeclassguard.policy.NamespaceInfo;
-import io.runtimeclassguard.policy.PolicyLoader;
-import io.runtimeclassguard.policy.RuntimeClassInfo;
+import io.runtimeclassguard.policy.kube.NamespaceInfo;
+import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.diagnostics.FailureAnalysis;

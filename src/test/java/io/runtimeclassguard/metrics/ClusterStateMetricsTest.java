@@ -3,10 +3,10 @@ package io.runtimeclassguard.metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.cluster.ClusterState;
-import io.runtimeclassguard.policy.PolicyLoader;
-import io.runtimeclassguard.policy.PolicySource;
-import io.runtimeclassguard.policy.RuntimeClassCatalog;
-import io.runtimeclassguard.policy.RuntimeClassInfo;
+import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicySource;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
+import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
 
