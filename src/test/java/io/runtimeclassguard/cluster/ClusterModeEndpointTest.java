@@ -30,6 +30,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.util.Map;
 
 import static io.runtimeclassguard.testing.AdmissionClient.bytes;
 import static io.runtimeclassguard.testing.AdmissionClient.fixtureTree;
@@ -140,6 +141,40 @@ class ClusterModeEndpointTest {
         assertThat(KUBECTL.events().v1().events().inNamespace(POLICY_NAMESPACE).list().getItems())
                 .singleElement().satisfies(event -> assertThat(event.getNote())
                         .contains(POLICY_NAMESPACE + "/policy-team-b[team-b.yaml]:11:1: unknown field \"colour\""));
+    }
+
+    @Test
+    @Order(5)
+    void relabellingARuntimeClassChangesWhatAnAllowedSelectorAdmitsWithoutRestart() {
+        KUBECTL.resource(policy("standard", "")).update();
+        KUBECTL.resource(runtimeClass("kata")).create();
+        KUBECTL.resource(new ConfigMapBuilder().withNewMetadata().withName("policy-team-c").withNamespace(POLICY_NAMESPACE)
+                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
+                .addToData("team-c.yaml", """
+                        apiVersion: runtimeclass-guard.io/v1alpha1
+                        kind: RuntimeClassPolicy
+                        name: team-c
+                        priority: 20
+                        namespaces:
+                          names: [team-c]
+                        runtimeClass:
+                          allowedSelector:
+                            matchLabels: {security-level: sandboxed}
+                        """).build()).create();
+        await().until(() -> !allowed(admission.review("/validate", pod("team-c", "kata"))));
+        assertThat(admission.review("/validate", pod("team-c", "kata")).path("response").path("status").path("message")
+                .asText()).contains("Allowed: RuntimeClasses labelled security-level=sandboxed (none exists)");
+
+        KUBECTL.resources(RuntimeClass.class).withName("kata")
+                .edit(kata -> new RuntimeClassBuilder(kata).editMetadata().addToLabels("security-level", "sandboxed")
+                        .endMetadata().build());
+
+        await().until(() -> allowed(admission.review("/validate", pod("team-c", "kata"))));
+
+        KUBECTL.resources(RuntimeClass.class).withName("kata")
+                .edit(kata -> new RuntimeClassBuilder(kata).editMetadata().withLabels(Map.of()).endMetadata().build());
+
+        await().until(() -> !allowed(admission.review("/validate", pod("team-c", "kata"))));
     }
 
     private byte[] pod(String namespace, String runtimeClass) {

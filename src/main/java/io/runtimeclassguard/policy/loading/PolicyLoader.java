@@ -48,6 +48,7 @@ public final class PolicyLoader {
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile(
             "(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     private static final Pattern NAME_GLOB = Pattern.compile("[a-z0-9*?]([-a-z0-9*?]{0,61}[a-z0-9*?])?");
+    private static final Pattern CLASS_GLOB = Pattern.compile("(?=.{1,253}$)[a-z0-9*?]([-.a-z0-9*?]*[a-z0-9*?])?");
     private static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]");
     private static final Set<String> POLICY_FIELDS = Set.of(
             "apiVersion", "kind", "name", "priority", "namespaces", "runtimeClass", "mode", "exemptions");
@@ -236,16 +237,20 @@ public final class PolicyLoader {
                 }
             }
             Optional<LabelSelector> selector = Optional.ofNullable(fields.get("selector"))
-                    .map(selectorNode -> selector(selectorNode, locator));
+                    .map(selectorNode -> selector(selectorNode, "namespaces.selector", "namespace", locator));
             if (names.isEmpty() && selector.isEmpty() && !fields.containsKey("names")) {
                 error(locator.at(mapping.getStartMark()), "namespaces must list names, a selector, or both");
             }
             return new NamespaceSelection(names, selector);
         }
 
-        private LabelSelector selector(Node node, Locator locator) {
+        /**
+         * @param field    the selector's path in the policy, for messages
+         * @param selected what it selects, for messages: an empty selector would match every one of them
+         */
+        private LabelSelector selector(Node node, String field, String selected, Locator locator) {
             if (!(node instanceof MappingNode mapping)) {
-                error(locator.at(node.getStartMark()), "namespaces.selector must be a LabelSelector mapping");
+                error(locator.at(node.getStartMark()), field + " must be a LabelSelector mapping");
                 return null;
             }
             Map<String, Node> fields = fields(mapping, locator, Set.of("matchLabels", "matchExpressions"));
@@ -273,9 +278,9 @@ public final class PolicyLoader {
                 error(locator.at(expressions.getStartMark()), "matchExpressions must be a list");
             }
             if (matchLabels.isEmpty() && requirements.isEmpty()) {
-                // An empty selector matches every namespace, which is never what a tenant policy means.
-                error(locator.at(mapping.getStartMark()),
-                        "namespaces.selector is empty and would match every namespace; give matchLabels or matchExpressions");
+                // An empty selector matches everything, which is never what a policy means by a selector.
+                error(locator.at(mapping.getStartMark()), field + " is empty and would match every " + selected
+                        + "; give matchLabels or matchExpressions");
             }
             return new LabelSelector(matchLabels, requirements);
         }
@@ -324,7 +329,7 @@ public final class PolicyLoader {
                 error(locator.at(node.getStartMark()), "runtimeClass must be a mapping with default, allowed, required");
                 return null;
             }
-            Map<String, Node> fields = fields(mapping, locator, Set.of("default", "allowed", "required"));
+            Map<String, Node> fields = fields(mapping, locator, Set.of("default", "allowed", "allowedSelector", "required"));
             Optional<String> defaultClass = Optional.empty();
             if (fields.containsKey("default")) {
                 defaultClass = string(fields.get("default"), "runtimeClass.default", locator);
@@ -336,21 +341,27 @@ public final class PolicyLoader {
             List<ScalarNode> allowedNodes = strings(fields.get("allowed"), "runtimeClass.allowed", locator);
             for (ScalarNode entry : allowedNodes) {
                 String name = entry.getValue();
-                if (!name.equals(RuntimeClassRule.ANY) && !DNS_SUBDOMAIN.matcher(name).matches()) {
+                if (!DNS_SUBDOMAIN.matcher(name).matches() && !CLASS_GLOB.matcher(name).matches()) {
                     error(locator.at(entry.getStartMark()), "runtimeClass.allowed entry \"" + name
-                            + "\" is not a RuntimeClass name or \"*\"");
+                            + "\" is not a RuntimeClass name or a glob over names (\"kata-*\"; \"*\" allows any existing class)");
                 } else if (!allowed.add(name)) {
                     error(locator.at(entry.getStartMark()), "runtimeClass.allowed lists \"" + name + "\" twice");
                 }
             }
-            if (!fields.containsKey("allowed") || allowedNodes.isEmpty()) {
+            Optional<LabelSelector> allowedSelector = Optional.ofNullable(fields.get("allowedSelector"))
+                    .map(selectorNode -> selector(selectorNode, "runtimeClass.allowedSelector", "RuntimeClass", locator));
+            if ((!fields.containsKey("allowed") || allowedNodes.isEmpty()) && allowedSelector.isEmpty()) {
                 error(locator.at(mapping.getStartMark()),
                         "runtimeClass.allowed must list at least one class (\"*\" allows any existing class)");
             }
-            if (defaultClass.isPresent() && !allowed.isEmpty() && !allowed.contains(RuntimeClassRule.ANY)
-                    && !allowed.contains(defaultClass.get())) {
-                error(locator.at(fields.get("default").getStartMark()), "runtimeClass.default \"" + defaultClass.get()
-                        + "\" is not in runtimeClass.allowed " + allowed);
+            List<NameGlob> allowedGlobs = allowed.stream().map(NameGlob::new).toList();
+            String defaultName = defaultClass.orElse(null);
+            if (defaultName != null && (!allowed.isEmpty() || allowedSelector.isPresent())
+                    && allowedGlobs.stream().noneMatch(glob -> glob.matches(defaultName))) {
+                // Labels can change under a running policy; a default allowed only by them could stop being allowed.
+                error(locator.at(fields.get("default").getStartMark()), "runtimeClass.default \"" + defaultName
+                        + "\" is not in runtimeClass.allowed " + allowed + (allowedSelector.isPresent()
+                        ? "; a default must be listed there by name or glob, not only match allowedSelector" : ""));
             }
             boolean required = false;
             if (fields.containsKey("required")) {
@@ -361,7 +372,7 @@ public final class PolicyLoader {
                     error(locator.at(requiredNode.getStartMark()), "runtimeClass.required must be true or false");
                 }
             }
-            return new RuntimeClassRule(defaultClass, List.copyOf(allowed), required);
+            return new RuntimeClassRule(defaultClass, allowedGlobs, allowedSelector, required);
         }
 
         private Exemptions exemptions(Node node, Locator locator) {
