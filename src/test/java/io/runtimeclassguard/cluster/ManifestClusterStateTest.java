@@ -87,6 +87,21 @@ class ManifestClusterStateTest {
     }
 
     @Test
+    void aKeyGivenTwiceInARuntimeClassIsRefusedWithItsPositionInsteadOfOneBeingPicked(@TempDir Path policies)
+            throws IOException {
+        Files.writeString(policies.resolve("classes.yaml"), """
+                apiVersion: node.k8s.io/v1
+                kind: RuntimeClass
+                metadata: {name: gvisor}
+                handler: runsc
+                handler: runc
+                """);
+
+        assertThat(ManifestFolder.read(policies).policies().errors()).singleElement().asString()
+                .isEqualTo(policies.resolve("classes.yaml") + ":5:1: field \"handler\" appears twice");
+    }
+
+    @Test
     void policyConfigMapOutsideThePolicyNamespaceIsRefused(@TempDir Path policies) throws IOException {
         Files.writeString(policies.resolve("tenant.yaml"), POLICY.formatted("tenant", "tenant-a", 10));
 

@@ -94,7 +94,7 @@ class PolicyLoaderTest {
         assertThat(result.policies()).isEqualTo(PolicySet.EMPTY);
         assertThat(result.errors()).extracting(PolicyProblem::toString).containsExactly(
                 "b[p.yaml]:1:1: policy name \"untrusted\" is already used at a[p.yaml]:1:1",
-                "c[p.yaml]:1:1: policy \"other\" has priority 100, the same as policy \"untrusted\" at a[p.yaml]:1:1; priorities must differ so the winner is never arbitrary");
+                "c[p.yaml]:4:11: policy \"other\" has priority 100, the same as policy \"untrusted\" at a[p.yaml]:4:11; priorities must differ so the winner is never arbitrary");
     }
 
     @Test
@@ -222,8 +222,8 @@ class PolicyLoaderTest {
 
     @Test
     void oversizedSourceIsRefusedBeforeParsing() {
-        String huge = "# " + "x".repeat(PolicyLoader.MAX_SOURCE_CHARS) + "\n" + VALID;
-        assertThat(errors(huge)).singleElement().asString().contains("the limit is " + PolicyLoader.MAX_SOURCE_CHARS);
+        String huge = "# " + "x".repeat(YamlDocuments.MAX_SOURCE_CHARS) + "\n" + VALID;
+        assertThat(errors(huge)).singleElement().asString().contains("the limit is " + YamlDocuments.MAX_SOURCE_CHARS);
     }
 
     @Test
