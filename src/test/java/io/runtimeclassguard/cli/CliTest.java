@@ -267,9 +267,22 @@ class CliTest {
     }
 
     @Test
-    void onlySubcommandsAreRoutedToTheCommandLine() {
-        assertThat(Cli.handles(new String[]{"check", "x"})).isTrue();
-        assertThat(Cli.handles(new String[]{"--server.port=9443"})).isFalse();
+    void onlyNoArgumentsOrPropertiesStartTheWebhook() {
         assertThat(Cli.handles(new String[]{})).isFalse();
+        assertThat(Cli.handles(new String[]{"--server.port=9443", "--runtimeclass-guard.mode=cluster"})).isFalse();
+        assertThat(Cli.handles(new String[]{"check", "x"})).isTrue();
+        assertThat(Cli.handles(new String[]{"scna"})).isTrue();
+        assertThat(Cli.handles(new String[]{"--help"})).isTrue();
+        assertThat(Cli.handles(new String[]{"--server.port", "9443"})).isTrue();
+    }
+
+    @Test
+    void anUnknownCommandIsNamedWithTheListOfCommandsAndExitsTwo() {
+        Run run = run("scna", "policies");
+
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).contains("unknown command \"scna\"; the commands are: check, validate, explain, audit-report, help.")
+                .contains("Without a command, or with only --name=value properties, the webhook starts.");
+        assertThat(run.out()).isEmpty();
     }
 }
