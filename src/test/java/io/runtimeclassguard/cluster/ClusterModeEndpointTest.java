@@ -148,9 +148,7 @@ class ClusterModeEndpointTest {
     void relabellingARuntimeClassChangesWhatAnAllowedSelectorAdmitsWithoutRestart() {
         KUBECTL.resource(policy("standard", "")).update();
         KUBECTL.resource(runtimeClass("kata")).create();
-        KUBECTL.resource(new ConfigMapBuilder().withNewMetadata().withName("policy-team-c").withNamespace(POLICY_NAMESPACE)
-                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
-                .addToData("team-c.yaml", """
+        KUBECTL.resource(policyConfigMap("team-c", """
                         apiVersion: runtimeclass-guard.io/v1alpha1
                         kind: RuntimeClassPolicy
                         name: team-c
@@ -160,7 +158,7 @@ class ClusterModeEndpointTest {
                         runtimeClass:
                           allowedSelector:
                             matchLabels: {security-level: sandboxed}
-                        """).build()).create();
+                        """)).create();
         await().until(() -> !allowed(admission.review("/validate", pod("team-c", "kata"))));
         assertThat(admission.review("/validate", pod("team-c", "kata")).path("response").path("status").path("message")
                 .asText()).contains("Allowed: RuntimeClasses labelled security-level=sandboxed (none exists)");
@@ -214,9 +212,7 @@ class ClusterModeEndpointTest {
 
     /** A policy for namespace team-b: ten lines, then whatever {@code more} adds from line 11 on. */
     private static ConfigMap policy(String defaultClass, String more) {
-        return new ConfigMapBuilder().withNewMetadata().withName("policy-team-b").withNamespace(POLICY_NAMESPACE)
-                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
-                .addToData("team-b.yaml", """
+        return policyConfigMap("team-b", """
                         apiVersion: runtimeclass-guard.io/v1alpha1
                         kind: RuntimeClassPolicy
                         name: team-b
@@ -227,7 +223,13 @@ class ClusterModeEndpointTest {
                           default: %s
                           allowed: [gvisor, standard]
                         mode: enforce
-                        %s""".formatted(defaultClass, more))
-                .build();
+                        %s""".formatted(defaultClass, more));
+    }
+
+    /** The labelled ConfigMap {@code policy-<team>} in the policy namespace, its policies under {@code <team>.yaml}. */
+    private static ConfigMap policyConfigMap(String team, String policies) {
+        return new ConfigMapBuilder().withNewMetadata().withName("policy-" + team).withNamespace(POLICY_NAMESPACE)
+                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
+                .addToData(team + ".yaml", policies).build();
     }
 }
