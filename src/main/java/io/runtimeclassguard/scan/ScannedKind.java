@@ -1,6 +1,7 @@
 package io.runtimeclassguard.scan;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A kind a scan lists, with where the API serves it. All are {@code v1} of their group.
@@ -24,6 +25,11 @@ public record ScannedKind(String group, String kind, String plural) {
 
     public String apiVersion() {
         return group.isEmpty() ? "v1" : group + "/v1";
+    }
+
+    /** The scanned kind of that name; every scanned kind has a name of its own. */
+    public static Optional<ScannedKind> named(String kind) {
+        return OWNERS_FIRST.stream().filter(scanned -> scanned.kind().equals(kind)).findFirst();
     }
 
     /** Where {@code kind} comes in {@link #OWNERS_FIRST}; kinds a scan does not list come after all of them. */
