@@ -50,7 +50,7 @@ public class DecisionLog implements DecisionObserver, ScanObserver {
         LoggingEventBuilder line = log.atInfo()
                 .addKeyValue("uid", object.request().uid())
                 .addKeyValue("stage", "scan")
-                .addKeyValue("kind", object.kind())
+                .addKeyValue("kind", object.kind().kind())
                 .addKeyValue("namespace", object.namespace())
                 .addKeyValue("name", object.name())
                 .addKeyValue("owner", object.owner().map(ScannedObject.Owner::toString).orElse(null));
@@ -60,9 +60,9 @@ public class DecisionLog implements DecisionObserver, ScanObserver {
     private static LoggingEventBuilder decided(LoggingEventBuilder line, Decision decision) {
         return line.addKeyValue("decision", decision.outcome().wireName())
                 .addKeyValue("reason", decision.reason().wireName())
-                .addKeyValue("policy", decision.policy().isEmpty() ? null : decision.policy())
+                .addKeyValue("policy", decision.policy().orElse(null))
                 .addKeyValue("mode", decision.mode().map(Mode::wireName).orElse(null))
-                .addKeyValue("runtimeClassBefore", decision.runtimeClassBefore())
-                .addKeyValue("runtimeClassAfter", decision.runtimeClassAfter());
+                .addKeyValue("runtimeClassBefore", decision.runtimeClassBefore().orElse(null))
+                .addKeyValue("runtimeClassAfter", decision.runtimeClassAfter().orElse(null));
     }
 }

@@ -1,7 +1,7 @@
 package io.runtimeclassguard.cli;
 
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 import io.runtimeclassguard.scan.ListedObjects;
-import io.runtimeclassguard.scan.ScannedKind;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -12,7 +12,7 @@ final class ProgressLine implements ListedObjects.Progress {
 
     private final PrintWriter err;
     private long lastPrinted = System.nanoTime();
-    private ScannedKind kind;
+    private WorkloadKind kind;
     private long listedBefore;
     private long listedOfKind;
 
@@ -21,7 +21,7 @@ final class ProgressLine implements ListedObjects.Progress {
     }
 
     @Override
-    public void listed(ScannedKind listing, long listed) {
+    public void listed(WorkloadKind listing, long listed) {
         if (!listing.equals(kind)) {
             listedBefore += listedOfKind;
             kind = listing;
@@ -30,7 +30,7 @@ final class ProgressLine implements ListedObjects.Progress {
         long now = System.nanoTime();
         if (now - lastPrinted >= EVERY_NANOS) {
             lastPrinted = now;
-            err.printf("scan: %,d objects read, now %s (%,d so far)%n", listedBefore + listedOfKind, listing.plural(), listed);
+            err.printf("scan: %,d objects read, now %s (%,d so far)%n", listedBefore + listedOfKind, listing.resource(), listed);
             err.flush();
         }
     }

@@ -37,7 +37,7 @@ final class ScanOutput {
             for (Finding finding : report.findings()) {
                 Decision decision = finding.judged();
                 rows.add(new String[]{finding.namespace(), policy(decision), object(finding), decision.outcome().wireName(),
-                        runtimeClass(decision.runtimeClassBefore()), decision.reason().wireName(),
+                        decision.runtimeClassBefore().orElse("none"), decision.reason().wireName(),
                         decision.violations().stream().map(v -> v.field() + ": " + v.message()).collect(Collectors.joining("; "))});
             }
         }
@@ -78,9 +78,9 @@ final class ScanOutput {
                 .forEach(entry -> changes.put(entry.getKey().wireName(), entry.getValue()));
         ArrayNode violations = summary.putArray("violations");
         report.violations().entrySet().stream()
-                .sorted(Comparator.comparing((Map.Entry<ScanReport.PolicyReason, Integer> entry) -> entry.getKey().policy())
+                .sorted(Comparator.comparing((Map.Entry<ScanReport.PolicyReason, Integer> entry) -> entry.getKey().policy().orElse(""))
                         .thenComparing(entry -> entry.getKey().reason()))
-                .forEach(entry -> violations.addObject().put("policy", entry.getKey().policy())
+                .forEach(entry -> violations.addObject().put("policy", entry.getKey().policy().orElse(null))
                         .put("reason", entry.getKey().reason().wireName()).put("objects", entry.getValue()));
         summary.put("omittedObjects", report.omittedObjects());
         return root;
@@ -108,7 +108,7 @@ final class ScanOutput {
     /** {@code denied standard (production, class-not-allowed)}: what happens, the class, the policy and the reason. */
     static String verdict(Decision decision) {
         String why = decision.reason() == Reason.NO_POLICY ? "no policy" : policy(decision) + ", " + decision.reason().wireName();
-        return decision.outcome().wireName() + " " + runtimeClass(decision.runtimeClassAfter()) + " (" + why + ")";
+        return decision.outcome().wireName() + " " + decision.runtimeClassAfter().orElse("none") + " (" + why + ")";
     }
 
     private static String summary(ScanReport report) {
@@ -141,11 +141,7 @@ final class ScanOutput {
     }
 
     private static String policy(Decision decision) {
-        return decision.policy().isEmpty() ? "none" : decision.policy();
-    }
-
-    private static String runtimeClass(String name) {
-        return name == null ? "none" : name;
+        return decision.policy().orElse("none");
     }
 
     private static String count(int n, String noun) {

@@ -8,11 +8,10 @@ import io.fabric8.kubernetes.api.model.node.v1.Overhead;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClass;
 import io.fabric8.kubernetes.api.model.node.v1.Scheduling;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.runtimeclassguard.policy.evaluation.PolicyConfigMapReview;
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
-import io.runtimeclassguard.policy.kube.ReviewRequest.ConfigMapView;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicySource;
@@ -45,7 +44,7 @@ public final class ClusterObjects {
      */
     public static Listed list(KubernetesClient client, String policyNamespace) {
         List<ConfigMap> configMaps = client.configMaps().inNamespace(policyNamespace)
-                .withLabel(PolicyLoader.POLICY_LABEL, "true").list().getItems();
+                .withLabel(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).list().getItems();
         Map<String, List<PolicySource>> sources = policySources(configMaps);
         PolicyLoadResult policies = PolicyLoader.load(sources.values().stream().flatMap(List::stream).toList());
         ClusterSnapshot snapshot = new ClusterSnapshot(policies.policies(),
@@ -58,8 +57,8 @@ public final class ClusterObjects {
     public static Map<String, List<PolicySource>> policySources(Collection<ConfigMap> configMaps) {
         Map<String, List<PolicySource>> sources = new LinkedHashMap<>();
         configMaps.stream().sorted(Comparator.comparing(ClusterObjects::key)).forEach(configMap -> sources.put(
-                key(configMap), PolicyConfigMapReview.sourcesOf(key(configMap),
-                        new ConfigMapView(configMap.getMetadata().getLabels(), configMap.getData()))));
+                key(configMap), PolicyConfigMaps.sourcesOf(key(configMap),
+                        Objects.requireNonNullElse(configMap.getData(), Map.of()))));
         return sources;
     }
 

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.node.v1.RuntimeClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
@@ -77,7 +78,7 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
         // Namespaced and label-filtered on the server: a tenant can label a ConfigMap in its own namespace,
         // but it never reaches this cache, so it can never grant itself a policy.
         this.policyConfigMaps = watched(client.configMaps().inNamespace(policyNamespace)
-                .withLabel(PolicyLoader.POLICY_LABEL, "true").runnableInformer(0));
+                .withLabel(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).runnableInformer(0));
         this.informers = Map.of(RUNTIME_CLASSES, runtimeClasses, NAMESPACES, namespaces, POLICY_CONFIG_MAPS, policyConfigMaps);
     }
 
@@ -134,10 +135,6 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
     public Map<String, CacheState> caches() {
         return informers.entrySet().stream().collect(Collectors.toUnmodifiableMap(Map.Entry::getKey,
                 entry -> new CacheState(entry.getValue().hasSynced(), entry.getValue().isWatching())));
-    }
-
-    public String policyNamespace() {
-        return policyNamespace;
     }
 
     private void changed() {
@@ -204,8 +201,9 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
                         policiesInForce != null ? "the last good set of " + inForce + " policies stays in force"
                                 : "no policy set is loaded and the webhook stays unready", String.join("; ", errors));
         invalidPolicyEvents.report(configMaps, result.errors(), inForce);
-        invalidPolicyEvents.retainOnly(configMaps.keySet().stream()
-                .filter(key -> result.errors().stream().anyMatch(error -> error.location().origin().startsWith(key + "[")))
+        invalidPolicyEvents.retainOnly(result.errors().stream()
+                .map(error -> error.location().origin().name())
+                .filter(configMaps::containsKey)
                 .collect(Collectors.toSet()));
         notifyListeners(new PolicyReload(false, inForce, result.errors()));
     }

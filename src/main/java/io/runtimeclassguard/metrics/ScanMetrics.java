@@ -64,7 +64,7 @@ public class ScanMetrics implements ScanObserver {
         ScanReport report = scan.report();
         violations.register(report.violations().entrySet().stream()
                 .map(entry -> MultiGauge.Row.of(Tags.of(
-                        "policy", entry.getKey().policy().isEmpty() ? "none" : entry.getKey().policy(),
+                        "policy", entry.getKey().policy().orElse("none"),
                         "reason", entry.getKey().reason().wireName()), entry.getValue()))
                 .toList(), true);
         completed.increment();

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -29,7 +30,7 @@ public final class ListedObjects implements ExistingObjects {
         };
 
         /** @param listed objects of {@code kind} listed so far */
-        void listed(ScannedKind kind, long listed);
+        void listed(WorkloadKind kind, long listed);
     }
 
     public ListedObjects(KubernetesClient client, int chunkSize, Progress progress) {
@@ -44,9 +45,9 @@ public final class ListedObjects implements ExistingObjects {
     @Override
     public void forEach(Consumer<JsonNode> consumer) {
         KubernetesSerialization serialization = client.getKubernetesSerialization();
-        for (ScannedKind kind : ScannedKind.OWNERS_FIRST) {
+        for (WorkloadKind kind : ScannedKind.OWNERS_FIRST) {
             ResourceDefinitionContext resource = new ResourceDefinitionContext.Builder()
-                    .withGroup(kind.group()).withVersion("v1").withKind(kind.kind()).withPlural(kind.plural())
+                    .withGroup(kind.group()).withVersion("v1").withKind(kind.kind()).withPlural(kind.resource())
                     .withNamespaced(true).build();
             String next = null;
             long listed = 0;
@@ -55,7 +56,7 @@ public final class ListedObjects implements ExistingObjects {
                 for (GenericKubernetesResource item : page.getItems()) {
                     ObjectNode object = serialization.convertValue(item, ObjectNode.class);
                     // An apiserver's list items leave out their kind; the LIST says what they are.
-                    object.put("apiVersion", kind.apiVersion()).put("kind", kind.kind());
+                    object.put("apiVersion", ScannedKind.apiVersion(kind)).put("kind", kind.kind());
                     consumer.accept(object);
                 }
                 listed += page.getItems().size();
@@ -65,7 +66,7 @@ public final class ListedObjects implements ExistingObjects {
         }
     }
 
-    private GenericKubernetesResourceList list(ResourceDefinitionContext resource, ScannedKind kind, String next) {
+    private GenericKubernetesResourceList list(ResourceDefinitionContext resource, WorkloadKind kind, String next) {
         try {
             return client.genericKubernetesResources(resource).inAnyNamespace()
                     .list(new ListOptionsBuilder().withLimit(chunkSize).withContinue(next).build());
@@ -74,10 +75,10 @@ public final class ListedObjects implements ExistingObjects {
         }
     }
 
-    private static String describe(ScannedKind kind, KubernetesClientException failed) {
-        String what = "listing " + kind.plural() + (kind.group().isEmpty() ? "" : "." + kind.group()) + " failed";
+    private static String describe(WorkloadKind kind, KubernetesClientException failed) {
+        String what = "listing " + kind.resource() + (kind.group().isEmpty() ? "" : "." + kind.group()) + " failed";
         return switch (failed.getCode()) {
-            case 401, 403 -> what + ": the credentials may not list " + kind.plural()
+            case 401, 403 -> what + ": the credentials may not list " + kind.resource()
                     + " in all namespaces (a scan needs list on every kind it reads)";
             case 410 -> what + ": the apiserver expired the LIST's continue token while the scan was reading;"
                     + " scan again, or read larger pages";

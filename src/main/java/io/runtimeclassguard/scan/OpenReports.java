@@ -121,7 +121,7 @@ public final class OpenReports implements ScanObserver {
         Effect effect = Effect.of(decision);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("source", NAME);
-        result.put("policy", decision.policy().isEmpty() ? "none" : decision.policy());
+        result.put("policy", decision.policy().orElse("none"));
         result.put("rule", decision.reason().wireName());
         result.put("result", effect == Effect.WARNED ? "warn" : "fail");
         result.put("severity", decision.mode().map(OpenReports::severity).orElse("high"));
@@ -129,14 +129,15 @@ public final class OpenReports implements ScanObserver {
         result.put("timestamp", Map.of("seconds", finishedAt.getEpochSecond(), "nanos", finishedAt.getNano()));
         result.put("message", decision.violations().stream().map(v -> v.field() + ": " + v.message())
                 .collect(Collectors.joining("; ")));
-        String apiVersion = ScannedKind.named(finding.kind()).map(ScannedKind::apiVersion).orElse("v1");
+        String apiVersion = ScannedKind.OWNERS_FIRST.stream().filter(kind -> kind.kind().equals(finding.kind()))
+                .map(ScannedKind::apiVersion).findFirst().orElse("v1");
         result.put("resources", finding.names().stream().map(name -> Map.of("apiVersion", apiVersion,
                 "kind", finding.kind(), "namespace", finding.namespace(), "name", name)).toList());
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("objects", Integer.toString(finding.objects()));
         finding.through().ifPresent(owner -> properties.put("owner", owner.toString()));
         finding.owned().forEach((kind, count) -> properties.put("owned" + kind, Integer.toString(count)));
-        properties.put("runtimeClass", decision.runtimeClassBefore() == null ? "none" : decision.runtimeClassBefore());
+        properties.put("runtimeClass", decision.runtimeClassBefore().orElse("none"));
         decision.mode().ifPresent(mode -> properties.put("mode", mode.wireName()));
         result.put("properties", properties);
         return result;

@@ -1,44 +1,29 @@
 package io.runtimeclassguard.scan;
 
-import java.util.List;
-import java.util.Optional;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 
-/**
- * A kind a scan lists, with where the API serves it. All are {@code v1} of their group.
- *
- * @param plural the resource name in the API path, and in RBAC rules
- */
-public record ScannedKind(String group, String kind, String plural) {
+import java.util.List;
+
+/** The order a scan lists the kinds of the workload table in, and where the API serves them. */
+public final class ScannedKind {
     /**
      * Every kind that carries a Pod spec, owners before what they own (CronJob, Job; Deployment, ReplicaSet; Pods
      * last), so a tally can report owned objects through owners it has already seen.
      */
-    public static final List<ScannedKind> OWNERS_FIRST = List.of(
-            new ScannedKind("batch", "CronJob", "cronjobs"),
-            new ScannedKind("batch", "Job", "jobs"),
-            new ScannedKind("apps", "Deployment", "deployments"),
-            new ScannedKind("apps", "ReplicaSet", "replicasets"),
-            new ScannedKind("apps", "StatefulSet", "statefulsets"),
-            new ScannedKind("apps", "DaemonSet", "daemonsets"),
-            new ScannedKind("", "ReplicationController", "replicationcontrollers"),
-            new ScannedKind("", "Pod", "pods"));
+    public static final List<WorkloadKind> OWNERS_FIRST = List.of(WorkloadKind.CRON_JOB, WorkloadKind.JOB,
+            WorkloadKind.DEPLOYMENT, WorkloadKind.REPLICA_SET, WorkloadKind.STATEFUL_SET, WorkloadKind.DAEMON_SET,
+            WorkloadKind.REPLICATION_CONTROLLER, WorkloadKind.POD);
 
-    public String apiVersion() {
-        return group.isEmpty() ? "v1" : group + "/v1";
+    private ScannedKind() {
     }
 
-    /** The scanned kind of that name; every scanned kind has a name of its own. */
-    public static Optional<ScannedKind> named(String kind) {
-        return OWNERS_FIRST.stream().filter(scanned -> scanned.kind().equals(kind)).findFirst();
+    /** The version a scan lists, as the webhook's rules name it: {@code v1} of the kind's group. */
+    public static String apiVersion(WorkloadKind kind) {
+        return kind.group().isEmpty() ? "v1" : kind.group() + "/v1";
     }
 
-    /** Where {@code kind} comes in {@link #OWNERS_FIRST}; kinds a scan does not list come after all of them. */
+    /** Where a kind comes in {@link #OWNERS_FIRST}; what a scan does not list comes after all of it. */
     public static int rank(String group, String kind) {
-        for (int i = 0; i < OWNERS_FIRST.size(); i++) {
-            if (OWNERS_FIRST.get(i).group().equals(group) && OWNERS_FIRST.get(i).kind().equals(kind)) {
-                return i;
-            }
-        }
-        return OWNERS_FIRST.size();
+        return WorkloadKind.of(group, kind).map(OWNERS_FIRST::indexOf).orElse(OWNERS_FIRST.size());
     }
 }

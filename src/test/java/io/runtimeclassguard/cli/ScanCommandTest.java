@@ -5,7 +5,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.runtimeclassguard.cluster.MockApiServer;
-import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,7 +125,7 @@ class ScanCommandTest {
     @Test
     void anInvalidPolicySetInForceIsAnError() {
         kubectl.resource(new ConfigMapBuilder().withNewMetadata().withName("policy-broken").withNamespace("runtimeclass-guard")
-                .addToLabels(PolicyLoader.POLICY_LABEL, "true").endMetadata()
+                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
                 .addToData("broken.yaml", "apiVersion: runtimeclass-guard.io/v1alpha1\nkind: RuntimeClassPolicy\nname: [\n")
                 .build()).create();
 

@@ -30,7 +30,7 @@ class RbacTest {
             tuple("events.k8s.io", "events", Set.of("create", "patch")));
     /** What the background scan lists: every kind it reads, and nothing but list. */
     private static final List<Tuple> SCAN_LISTS = ScannedKind.OWNERS_FIRST.stream()
-            .map(kind -> tuple(kind.group(), kind.plural(), Set.of("list"))).toList();
+            .map(kind -> tuple(kind.group(), kind.resource(), Set.of("list"))).toList();
 
     private final Rendered rendered = Helm.template();
 

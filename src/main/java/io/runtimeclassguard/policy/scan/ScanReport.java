@@ -5,6 +5,7 @@ import io.runtimeclassguard.policy.evaluation.Decision.Reason;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What a scan found.
@@ -12,7 +13,7 @@ import java.util.Objects;
  * @param findings         sorted by namespace, policy, kind and name
  * @param objectsScanned   every Pod and workload evaluated, by kind
  * @param namespaces       per namespace, what its objects add up to
- * @param violations       objects that violate the judged set, by policy (empty: none) and reason
+ * @param violations       objects that violate the judged set, by policy and reason
  * @param changes          objects whose decision changes, by change (in a report of changes)
  * @param omittedObjects   objects in findings left out because their namespace already had the most findings kept
  */
@@ -41,7 +42,7 @@ public record ScanReport(View view, List<Finding> findings, Map<String, Integer>
     }
 
     /** A policy (empty: none governs) and a violation reason, as the existing-violations gauge is tagged. */
-    public record PolicyReason(String policy, Reason reason) {
+    public record PolicyReason(Optional<String> policy, Reason reason) {
         public PolicyReason {
             Objects.requireNonNull(policy, "policy");
             Objects.requireNonNull(reason, "reason");

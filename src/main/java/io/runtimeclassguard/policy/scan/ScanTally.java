@@ -56,7 +56,7 @@ public final class ScanTally {
         if (view.needsProposal() && proposed.isEmpty()) {
             throw new IllegalArgumentException(view + " needs the standing under the proposed set");
         }
-        scanned.merge(object.kind(), 1, Integer::sum);
+        scanned.merge(object.kind().kind(), 1, Integer::sum);
         Standing judged = view == View.IN_FORCE_VIOLATIONS ? inForce : proposed.orElseThrow();
         count(object.namespace(), judged);
         Optional<Signature> signature = signature(inForce, proposed);
@@ -64,7 +64,7 @@ public final class ScanTally {
 
         TopOwner parent = object.owner().map(owner -> owners.get(key(object.namespace(), owner))).orElse(null);
         if (parent == null) {
-            TopOwner self = new TopOwner(new Owner(object.kind(), object.name()), signature.orElse(null));
+            TopOwner self = new TopOwner(new Owner(object.kind().kind(), object.name()), signature.orElse(null));
             if (!object.isPod()) {
                 owners.put(key(object.namespace(), self.owner()), self);
             }
@@ -73,7 +73,7 @@ public final class ScanTally {
             return;
         }
         if (!object.isPod()) {
-            owners.put(key(object.namespace(), new Owner(object.kind(), object.name())), parent);
+            owners.put(key(object.namespace(), new Owner(object.kind().kind(), object.name())), parent);
         }
         if (signature.isEmpty()) {
             return;
@@ -84,18 +84,18 @@ public final class ScanTally {
                 // The top owner's finding was past its namespace's limit, so this one is only counted as well.
                 omit(object.namespace());
             } else {
-                top.owned.merge(object.kind(), 1, Integer::sum);
+                top.owned.merge(object.kind().kind(), 1, Integer::sum);
             }
             return;
         }
-        record(new FindingKey(object.namespace(), parent.owner(), object.kind(), signature.get()), object,
+        record(new FindingKey(object.namespace(), parent.owner(), object.kind().kind(), signature.get()), object,
                 Optional.of(parent.owner()), inForce, proposed);
     }
 
     public ScanReport report() {
         List<Finding> sorted = findings.values().stream().map(FindingBuilder::build)
                 .sorted(Comparator.comparing(Finding::namespace)
-                        .thenComparing(finding -> finding.judged().policy())
+                        .thenComparing(finding -> finding.judged().policy().orElse(""))
                         .thenComparing(Finding::kind)
                         .thenComparing(finding -> finding.names().getFirst()))
                 .toList();
@@ -131,7 +131,7 @@ public final class ScanTally {
         if (judged.violates()) {
             counts.violating.merge(Effect.of(decision), 1, Integer::sum);
             violations.merge(new PolicyReason(decision.policy(), decision.reason()), 1, Integer::sum);
-        } else if (!decision.policy().isEmpty()) {
+        } else if (decision.policy().isPresent()) {
             counts.compliant++;
         }
     }
@@ -147,7 +147,7 @@ public final class ScanTally {
             }
             counts.findings++;
             boolean comparing = view == View.CHANGES;
-            finding = new FindingBuilder(object.namespace(), object.kind(), through, key.signature().change(),
+            finding = new FindingBuilder(object.namespace(), object.kind().kind(), through, key.signature().change(),
                     comparing ? inForce.readmission() : inForce.current(),
                     proposed.map(standing -> comparing ? standing.readmission() : standing.current()));
             findings.put(key, finding);

@@ -1,11 +1,11 @@
 package io.runtimeclassguard.policy.scan;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.runtimeclassguard.policy.evaluation.Evaluator;
 import io.runtimeclassguard.policy.kube.Manifests;
 import io.runtimeclassguard.policy.kube.ObjectInspector;
 import io.runtimeclassguard.policy.kube.Operation;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 
 import java.util.List;
 import java.util.Objects;
@@ -18,7 +18,7 @@ import java.util.Optional;
  * @param owner   the controller owner reference (a Pod's ReplicaSet, a Job's CronJob), when there is one
  * @param request what the webhook would be asked; its {@code uid} is the object's own
  */
-public record ScannedObject(String kind, String namespace, String name, Optional<Owner> owner, ReviewRequest request) {
+public record ScannedObject(WorkloadKind kind, String namespace, String name, Optional<Owner> owner, ReviewRequest request) {
     /** Where {@code kubectl apply} puts an object that names no namespace. */
     public static final String DEFAULT_NAMESPACE = "default";
 
@@ -48,32 +48,26 @@ public record ScannedObject(String kind, String namespace, String name, Optional
      * object) and for a Pod that has finished, which holds no sandbox and never runs again.
      */
     public static Optional<ScannedObject> read(JsonNode object) {
-        String group = Manifests.group(object);
-        String kind = Manifests.kind(object);
-        if (ObjectInspector.podSpecPath(group, kind) == null) {
+        Optional<WorkloadKind> kind = WorkloadKind.of(Manifests.group(object), Manifests.kind(object));
+        if (kind.isEmpty()) {
             return Optional.empty();
         }
         JsonNode metadata = object.path("metadata");
         String phase = object.path("status").path("phase").asText("");
-        if (kind.equals("Pod") && (phase.equals("Succeeded") || phase.equals("Failed"))) {
+        if (kind.get().isPod() && (phase.equals("Succeeded") || phase.equals("Failed"))) {
             return Optional.empty();
         }
         String namespace = metadata.path("namespace").asText(DEFAULT_NAMESPACE);
-        ReviewRequest request = ObjectInspector.request(metadata.path("uid").asText(""), Operation.CREATE, group, kind,
-                "", namespace, null, "", List.of(), false, object);
-        if (request.podSpec() == null) {
+        ReviewRequest request = ObjectInspector.request(metadata.path("uid").asText(""), Operation.CREATE,
+                kind.get().group(), kind.get().kind(), "", namespace, null, "", List.of(), false, object);
+        if (request.podSpec().isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new ScannedObject(kind, namespace, request.objectName(), controller(metadata), request));
+        return Optional.of(new ScannedObject(kind.get(), namespace, request.objectName(), controller(metadata), request));
     }
 
     public boolean isPod() {
-        return Evaluator.isPod(request);
-    }
-
-    /** {@code Kind/name}, as the tables show an object. */
-    public String id() {
-        return kind + "/" + name;
+        return kind.isPod();
     }
 
     private static Optional<Owner> controller(JsonNode metadata) {

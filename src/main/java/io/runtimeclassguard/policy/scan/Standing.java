@@ -27,14 +27,9 @@ public record Standing(Decision current, Decision readmission) {
 
     public static Standing of(ScannedObject object, NamespaceInfo namespace, PolicySet policies, RuntimeClassCatalog classes) {
         AdmissionPipeline.Result result = AdmissionPipeline.run(object.request(), namespace, policies, classes);
-        Decision current;
-        if (result.validation() == null) {
-            current = result.mutation();
-        } else if (result.mutation().hasPatch()) {
-            current = Evaluator.evaluate(Stage.VALIDATE, object.request(), namespace, policies, classes);
-        } else {
-            current = result.validation();
-        }
+        Decision current = result.mutation().patch().isPresent()
+                ? Evaluator.evaluate(Stage.VALIDATE, object.request(), namespace, policies, classes)
+                : result.validation().orElse(result.mutation());
         return new Standing(current, result.verdict());
     }
 

@@ -20,7 +20,6 @@ public record Verdict(Effect effect, Optional<String> policy, Optional<String> r
     }
 
     public static Verdict of(Decision decision) {
-        return new Verdict(Effect.of(decision), decision.policy().isEmpty() ? Optional.empty() : Optional.of(decision.policy()),
-                Optional.ofNullable(decision.runtimeClassAfter()));
+        return new Verdict(Effect.of(decision), decision.policy(), decision.runtimeClassAfter());
     }
 }

@@ -112,8 +112,8 @@ class ScanCasesTest {
     }
 
     private static String cell(Decision decision) {
-        return Stream.of(decision.outcome().wireName(), Optional.ofNullable(decision.runtimeClassAfter()).orElse("-"),
-                decision.policy().isEmpty() ? "-" : decision.policy(), decision.reason().wireName())
+        return Stream.of(decision.outcome().wireName(), decision.runtimeClassAfter().orElse("-"),
+                decision.policy().orElse("-"), decision.reason().wireName())
                 .collect(Collectors.joining(" "));
     }
 }

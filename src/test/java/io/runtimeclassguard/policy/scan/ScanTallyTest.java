@@ -35,7 +35,7 @@ class ScanTallyTest {
         assertThat(summary.violating()).isEqualTo(Map.of(Effect.DENIED, 5));
         assertThat(summary.compliant()).isEqualTo(1);
         assertThat(summary.omitted()).isEqualTo(3);
-        assertThat(report.violations()).isEqualTo(Map.of(new PolicyReason("untrusted", Reason.CLASS_NOT_ALLOWED), 5));
+        assertThat(report.violations()).isEqualTo(Map.of(new PolicyReason(Optional.of("untrusted"), Reason.CLASS_NOT_ALLOWED), 5));
         assertThat(report.denied()).isEqualTo(5);
     }
 
