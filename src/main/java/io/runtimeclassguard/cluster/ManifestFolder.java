@@ -73,7 +73,8 @@ public final class ManifestFolder {
                 RuntimeClassCatalog.of(objects.runtimeClasses.values()), objects.policySources), result, objects.problems);
     }
 
-    static List<Path> manifestFiles(Path folder) {
+    /** The files a folder is read from: its own {@code *.yaml} and {@code *.yml}, in name order; subfolders are not read. */
+    public static List<Path> manifestFiles(Path folder) {
         if (!Files.isDirectory(folder)) {
             throw new UncheckedIOException(new IOException("policy folder " + folder + " does not exist"));
         }
