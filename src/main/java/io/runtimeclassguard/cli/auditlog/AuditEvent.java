@@ -8,7 +8,6 @@ import io.runtimeclassguard.policy.evaluation.Decision;
 
 import java.io.IOException;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -19,22 +18,12 @@ import java.util.Set;
 import static io.runtimeclassguard.admission.JsonProjection.ALL;
 
 /**
- * What a report reads of one kube-apiserver audit event ({@code audit.k8s.io/v1} Event), names already in
- * the form a person reads them.
- *
- * @param received   when the apiserver received the request
- * @param user       who asked, {@code "alice (as bob)"} when impersonating
- * @param namespace  the object's namespace, {@code "(cluster-scoped)"} when it has none
- * @param object     the object as {@code resource[.group] namespace/name}; a generated name reads {@code prefix-*}
- * @param dryRun     a server-side dry run: decided like any request, nothing stored
- * @param podCreated a Pod was created (not a dry run)
- * @param decisions  what each of our webhooks recorded in its audit annotations
- * @param patched    our mutating webhook changed the object, as the apiserver recorded it
- * @param failedOpen our webhooks whose call failed and that the apiserver skipped (failurePolicy Ignore)
+ * What a report reads of one kube-apiserver audit event ({@code audit.k8s.io/v1} Event): our webhooks'
+ * decisions and the apiserver's record of their calls, read from the event's projection (only the fields
+ * {@link #PROJECTION} keeps). Names a person reads (user, object) are built only when asked for, since most
+ * events in a log are not ours.
  */
-record AuditEvent(Optional<Instant> received, String user, String namespace, String object, boolean dryRun,
-                  boolean podCreated, Map<WebhookName, WebhookDecision> decisions, boolean patched,
-                  Set<WebhookName> failedOpen) {
+final class AuditEvent {
     /** What an event is read for; everything else, objects included, is skipped unbuilt. */
     static final JsonProjection PROJECTION = JsonProjection.of(
             "kind", ALL,
@@ -59,9 +48,23 @@ record AuditEvent(Optional<Instant> received, String user, String namespace, Str
     private static final String NOT_RECORDED = "(not recorded)";
     private static final ObjectMapper ANNOTATION_VALUES = new ObjectMapper();
 
-    AuditEvent {
-        decisions = Map.copyOf(decisions);
-        failedOpen = Set.copyOf(failedOpen);
+    private final JsonNode event;
+    private final Optional<Instant> received;
+    private final boolean dryRun;
+    private final boolean podCreated;
+    private final Map<WebhookName, WebhookDecision> decisions;
+    private final boolean patched;
+    private final Set<WebhookName> failedOpen;
+
+    private AuditEvent(JsonNode event, boolean dryRun, boolean podCreated, Map<WebhookName, WebhookDecision> decisions,
+                       boolean patched, Set<WebhookName> failedOpen) {
+        this.event = event;
+        this.received = Timestamps.parse(event.path("requestReceivedTimestamp").asText(""));
+        this.dryRun = dryRun;
+        this.podCreated = podCreated;
+        this.decisions = Map.copyOf(decisions);
+        this.patched = patched;
+        this.failedOpen = Set.copyOf(failedOpen);
     }
 
     /** The event, or empty when the JSON is not an audit event. */
@@ -109,10 +112,37 @@ record AuditEvent(Optional<Instant> received, String user, String namespace, Str
                         recorded.getOrDefault("reason", NOT_RECORDED)));
             }
         });
-        String namespace = objectRef.path("namespace").asText("");
-        return Optional.of(new AuditEvent(timestamp(event.path("requestReceivedTimestamp").asText("")), user(event),
-                namespace.isEmpty() ? "(cluster-scoped)" : namespace, object(event, objectRef), dryRun, podCreated,
-                decisions, patched, failedOpen));
+        return Optional.of(new AuditEvent(event, dryRun, podCreated, decisions, patched, failedOpen));
+    }
+
+    /** When the apiserver received the request. */
+    Optional<Instant> received() {
+        return received;
+    }
+
+    /** A server-side dry run: decided like any request, nothing stored. */
+    boolean dryRun() {
+        return dryRun;
+    }
+
+    /** A Pod was created (not in a dry run). */
+    boolean podCreated() {
+        return podCreated;
+    }
+
+    /** What each of our webhooks recorded in its audit annotations. */
+    Map<WebhookName, WebhookDecision> decisions() {
+        return decisions;
+    }
+
+    /** Our mutating webhook changed the object, as the apiserver recorded it. */
+    boolean patched() {
+        return patched;
+    }
+
+    /** Our webhooks whose call failed and that the apiserver skipped (failurePolicy Ignore). */
+    Set<WebhookName> failedOpen() {
+        return failedOpen;
     }
 
     boolean decided() {
@@ -151,24 +181,33 @@ record AuditEvent(Optional<Instant> received, String user, String namespace, Str
         return false;
     }
 
-    private static String user(JsonNode event) {
+    /** Who asked, {@code "alice (as bob)"} when impersonating. */
+    String user() {
         String user = event.path("user").path("username").asText("");
         String impersonated = event.path("impersonatedUser").path("username").asText("");
         String name = user.isEmpty() ? "(unknown user)" : user;
         return impersonated.isEmpty() ? name : name + " (as " + impersonated + ")";
     }
 
-    private static String object(JsonNode event, JsonNode objectRef) {
+    /** The object's namespace, {@code "(cluster-scoped)"} when it has none. */
+    String namespace() {
+        String namespace = event.path("objectRef").path("namespace").asText("");
+        return namespace.isEmpty() ? "(cluster-scoped)" : namespace;
+    }
+
+    /** The object as {@code resource[.group] namespace/name}; a generated name reads {@code prefix-*}. */
+    String object() {
+        JsonNode objectRef = event.path("objectRef");
         String group = objectRef.path("apiGroup").asText("");
         String subresource = objectRef.path("subresource").asText("");
         String namespace = objectRef.path("namespace").asText("");
         return objectRef.path("resource").asText("(unknown resource)") + (group.isEmpty() ? "" : "." + group)
                 + (subresource.isEmpty() ? "" : "/" + subresource) + " "
-                + (namespace.isEmpty() ? "" : namespace + "/") + name(event, objectRef);
+                + (namespace.isEmpty() ? "" : namespace + "/") + name(objectRef);
     }
 
     /** A created object's name is known only once the apiserver generated it; a refused one keeps its prefix. */
-    private static String name(JsonNode event, JsonNode objectRef) {
+    private String name(JsonNode objectRef) {
         String name = objectRef.path("name").asText("");
         if (!name.isEmpty()) {
             return name;
@@ -183,14 +222,6 @@ record AuditEvent(Optional<Instant> received, String user, String namespace, Str
         }
         String generateName = requested.path("generateName").asText("");
         return generateName.isEmpty() ? "(name not recorded)" : generateName + "*";
-    }
-
-    private static Optional<Instant> timestamp(String text) {
-        try {
-            return text.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(text));
-        } catch (DateTimeParseException notATimestamp) {
-            return Optional.empty();
-        }
     }
 
     private static JsonNode json(String annotationValue) {
