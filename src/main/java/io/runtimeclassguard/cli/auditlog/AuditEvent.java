@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runtimeclassguard.admission.JsonProjection;
 import io.runtimeclassguard.admission.WebhookName;
 import io.runtimeclassguard.policy.evaluation.Decision;
+import io.runtimeclassguard.policy.evaluation.Decision.AuditKey;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -106,10 +107,11 @@ final class AuditEvent {
         }
         Map<WebhookName, WebhookDecision> decisions = new EnumMap<>(WebhookName.class);
         attributes.forEach((webhook, recorded) -> {
-            if (recorded.containsKey("decision")) {
-                decisions.put(webhook, new WebhookDecision(recorded.get("decision"),
-                        recorded.getOrDefault("policy", NOT_RECORDED), recorded.getOrDefault("runtime-class", NOT_RECORDED),
-                        recorded.getOrDefault("reason", NOT_RECORDED)));
+            if (recorded.containsKey(AuditKey.DECISION.key())) {
+                decisions.put(webhook, new WebhookDecision(recorded.get(AuditKey.DECISION.key()),
+                        recorded.getOrDefault(AuditKey.POLICY.key(), NOT_RECORDED),
+                        recorded.getOrDefault(AuditKey.RUNTIME_CLASS.key(), NOT_RECORDED),
+                        recorded.getOrDefault(AuditKey.REASON.key(), NOT_RECORDED)));
             }
         });
         return Optional.of(new AuditEvent(event, dryRun, podCreated, decisions, patched, failedOpen));

@@ -49,11 +49,20 @@ public record Decision(boolean allowed, Outcome outcome, Reason reason, String p
     /** The audit annotations the apiserver writes into its audit log as {@code <webhook>/<key>}. */
     public Map<String, String> auditAnnotations() {
         Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put("decision", outcome.wireName());
-        annotations.put("policy", policy.isEmpty() ? "none" : policy);
-        annotations.put("runtime-class", runtimeClassAfter == null ? "none" : runtimeClassAfter);
-        annotations.put("reason", reason.wireName());
+        annotations.put(AuditKey.DECISION.key(), outcome.wireName());
+        annotations.put(AuditKey.POLICY.key(), policy.isEmpty() ? "none" : policy);
+        annotations.put(AuditKey.RUNTIME_CLASS.key(), runtimeClassAfter == null ? "none" : runtimeClassAfter);
+        annotations.put(AuditKey.REASON.key(), reason.wireName());
         return annotations;
+    }
+
+    /** The keys of {@link #auditAnnotations()}, which audit-report reads back out of the apiserver's audit log. */
+    public enum AuditKey {
+        DECISION, POLICY, RUNTIME_CLASS, REASON;
+
+        public String key() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
     }
 
     private static String fitWarning(String warning) {
