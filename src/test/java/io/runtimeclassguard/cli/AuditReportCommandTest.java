@@ -205,6 +205,28 @@ class AuditReportCommandTest {
     }
 
     @Test
+    void pastTheExactBoundOnlyObjectsThatStandOutAreListedAndTheReportSaysSo(@TempDir Path dir) throws IOException {
+        String denied = Files.readAllLines(REAL_LOG).stream().filter(line -> line.contains("\"name\":\"bad\""))
+                .findFirst().orElseThrow();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            lines.add(denied.replace("\"name\":\"bad\"", "\"name\":\"bad-" + i + "\""));
+        }
+        for (int i = 0; i < 300; i++) {
+            lines.add(denied);
+        }
+        Path log = dir.resolve("audit.log");
+        Files.write(log, lines);
+
+        CliTest.Run run = run(InputStream.nullInputStream(), "audit-report", log.toString());
+
+        assertThat(run.out()).containsPattern("Most denied objects:\n  +[23]\\d\\d  pods untrusted-workloads/bad\n"
+                + "  \\(over 768 distinct values: listed are those that stand out, each count within \\d+ of the true one; "
+                + "no other value seen more than \\d+ times\\)\n")
+                .contains("Denials by user:\n      2300  kube-e2e-admin\n");
+    }
+
+    @Test
     void aMissingLogIsAnErrorBeforeAnythingIsRead(@TempDir Path dir) {
         CliTest.Run run = run(InputStream.nullInputStream(), "audit-report", REAL_LOG.toString(),
                 dir.resolve("missing.log").toString());

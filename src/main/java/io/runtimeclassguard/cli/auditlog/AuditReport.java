@@ -258,38 +258,49 @@ public final class AuditReport {
     }
 
     private static String inline(TopCounts.Top counts) {
+        if (counts.entries().isEmpty() && !counts.exact()) {
+            return noneStandsOut(counts);
+        }
         String listed = counts.entries().stream().map(entry -> entry.value() + " " + entry.count())
                 .collect(Collectors.joining(", "));
-        return listed + notShown(counts) + approximation(counts);
+        return listed + unlisted(counts);
     }
 
     private static void printColumn(PrintWriter out, String title, TopCounts.Top counts) {
         out.println(title);
+        if (counts.entries().isEmpty() && !counts.exact()) {
+            out.println("  " + noneStandsOut(counts));
+            return;
+        }
         counts.entries().forEach(entry -> out.printf("  %8d  %s%n", entry.count(), entry.value()));
-        if (counts.notShown() > 0 || !counts.exact()) {
-            out.println("  " + (notShown(counts) + approximation(counts)).strip());
+        String unlisted = unlisted(counts);
+        if (!unlisted.isEmpty()) {
+            out.println("  " + unlisted.strip());
         }
     }
 
-    private static String notShown(TopCounts.Top counts) {
-        if (counts.notShown() == 0 && counts.exact()) {
-            return "";
+    private static String unlisted(TopCounts.Top counts) {
+        if (counts.exact()) {
+            return counts.notShown() == 0 ? "" : " and " + counts.notShown() + " more";
         }
-        return counts.exact() ? " and " + counts.notShown() + " more" : " and more";
+        return " (over " + TopCounts.EXACT_UP_TO + " distinct values: listed are those that stand out, each count within "
+                + counts.maxError() + " of the true one; no other value seen more than " + counts.unlistedAtMost() + " times)";
     }
 
-    private static String approximation(TopCounts.Top counts) {
-        return counts.exact() ? "" : " (over " + TopCounts.EXACT_UP_TO + " distinct values: only the most frequent are "
-                + "tracked, each count within " + counts.maxError() + " of the true one)";
+    private static String noneStandsOut(TopCounts.Top counts) {
+        return "no value stands out among over " + TopCounts.EXACT_UP_TO + " distinct ones: none seen more than "
+                + counts.unlistedAtMost() + " times";
     }
 
     private static ObjectNode toJson(TopCounts.Top counts) {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
         ArrayNode entries = node.putArray("entries");
-        counts.entries().forEach(entry -> entries.addObject().put("value", entry.value()).put("count", entry.count()));
+        counts.entries().forEach(entry -> entries.addObject().put("value", entry.value()).put("count", entry.count())
+                .put("lowerBound", entry.lowerBound()).put("upperBound", entry.upperBound()));
         node.put("notShown", counts.notShown());
         node.put("exact", counts.exact());
         node.put("maxError", counts.maxError());
+        node.put("unlistedAtMost", counts.unlistedAtMost());
         return node;
     }
 

@@ -14,9 +14,10 @@ class TopCountsTest {
 
         TopCounts.Top top = counts.top(3);
 
-        assertThat(top.entries()).containsExactly(new TopCounts.Top.Entry("a", 3), new TopCounts.Top.Entry("b", 2),
-                new TopCounts.Top.Entry("c", 1));
+        assertThat(top.entries()).containsExactly(new TopCounts.Top.Entry("a", 3, 3, 3), new TopCounts.Top.Entry("b", 2, 2, 2),
+                new TopCounts.Top.Entry("c", 1, 1, 1));
         assertThat(top.notShown()).isEqualTo(1);
+        assertThat(top.unlistedAtMost()).isEqualTo(1);
         assertThat(top.exact()).isTrue();
     }
 
@@ -41,7 +42,23 @@ class TopCountsTest {
         assertThat(top.entries()).singleElement().satisfies(entry -> {
             assertThat(entry.value()).isEqualTo("hot");
             assertThat(entry.count()).isBetween(2_000 - top.maxError(), 2_000 + top.maxError());
+            assertThat(2_000L).isBetween(entry.lowerBound(), entry.upperBound());
         });
-        assertThat(top.notShown()).isLessThan(1024);
+        assertThat(top.notShown()).isZero();
+        assertThat(top.unlistedAtMost()).isBetween(1L, 2 * top.maxError());
+    }
+
+    @Test
+    void aUniformSpreadPastTheBoundListsNothingRatherThanNoise() {
+        TopCounts counts = new TopCounts();
+        for (int i = 0; i < 100_000; i++) {
+            counts.add("pod-" + i);
+        }
+
+        TopCounts.Top top = counts.top(10);
+
+        assertThat(top.exact()).isFalse();
+        assertThat(top.entries()).isEmpty();
+        assertThat(top.unlistedAtMost()).isPositive().isLessThanOrEqualTo(2 * top.maxError());
     }
 }
