@@ -158,7 +158,7 @@ public final class AuditReport {
         long admitted = decided - denied;
         out.println("  admitted   " + admitted + inDryRun(admittedInDryRun) + ": " + count(patched, "Pod") + " patched"
                 + (patched == 0 ? "" : " (" + inline(patchedClasses.top(top)) + ")") + ", " + warned + " with a warning, "
-                + audited + " violating an audit-mode policy, " + exempt + " from exempt users");
+                + audited + " violating an audit-mode policy, " + exempt + " from exempt users or groups");
         long failedOpen = webhooks.values().stream().mapToLong(tally -> tally.failedOpen).sum();
         out.println("  webhook calls that failed open (errored, skipped by failurePolicy Ignore): "
                 + (failedOpen == 0 ? "none" : failedOpen));
