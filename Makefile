@@ -15,7 +15,7 @@ JMH_ARGS ?= .
 JMH_CPU ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package tools lint-chart image e2e bench bench-jmh
+.PHONY: help run test package tools lint-chart image e2e bench bench-jmh bench-audit-report
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,3 +58,6 @@ bench-jmh: ## JMH benchmarks of the codec, the evaluator and the decision line a
 	  -Dmdep.outputFile=$(abspath target/bench/jmh.classpath)
 	taskset -c $(JMH_CPU) "$(JAVA_HOME)/bin/java" -cp "target/test-classes:target/classes:$$(cat target/bench/jmh.classpath)" \
 	  org.openjdk.jmh.Main $(JMH_ARGS)
+
+bench-audit-report: ## audit-report on a generated multi-GB audit log with a 64 MB heap: time, MiB/s, peak RSS and heap (~5 min)
+	src/bench/audit-report.sh

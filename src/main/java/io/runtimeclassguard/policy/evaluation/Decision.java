@@ -120,11 +120,20 @@ public record Decision(Outcome outcome, Reason reason, Optional<String> policy, 
     /** The audit annotations the apiserver writes into its audit log as {@code <webhook>/<key>}. */
     public Map<String, String> auditAnnotations() {
         Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put("decision", outcome.wireName());
-        annotations.put("policy", policy.orElse("none"));
-        annotations.put("runtime-class", runtimeClassAfter.orElse("none"));
-        annotations.put("reason", reason.wireName());
+        annotations.put(AuditKey.DECISION.key(), outcome.wireName());
+        annotations.put(AuditKey.POLICY.key(), policy.orElse("none"));
+        annotations.put(AuditKey.RUNTIME_CLASS.key(), runtimeClassAfter.orElse("none"));
+        annotations.put(AuditKey.REASON.key(), reason.wireName());
         return annotations;
+    }
+
+    /** The keys of {@link #auditAnnotations()}, which audit-report reads back out of the apiserver's audit log. */
+    public enum AuditKey {
+        DECISION, POLICY, RUNTIME_CLASS, REASON;
+
+        public String key() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
     }
 
     private static String fitWarning(String warning) {
