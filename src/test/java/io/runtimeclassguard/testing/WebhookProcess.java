@@ -28,6 +28,8 @@ import java.util.stream.Collectors;
  */
 public final class WebhookProcess implements AutoCloseable {
     private static final Pattern STARTED = Pattern.compile("Netty started on port (\\d+) \\((https?)\\)");
+    /** The arguments that let the operating system pick both ports, which {@link #launch} then reads from the log. */
+    public static final List<String> EPHEMERAL_PORTS = List.of("--server.port=0", "--management.server.port=0");
 
     private final Process process;
     private final Path log;
@@ -51,14 +53,23 @@ public final class WebhookProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-cp", classPath, "io.runtimeclassguard.Main",
-                "--server.port=0", "--management.server.port=0",
+                "-cp", classPath, "io.runtimeclassguard.Main"));
+        command.addAll(EPHEMERAL_PORTS);
+        command.addAll(List.of(
                 "--runtimeclass-guard.policies-dir=" + Path.of("policies").toAbsolutePath(),
                 "--runtimeclass-guard.tls.certificate=" + certificate.certificateChain(),
                 "--runtimeclass-guard.tls.private-key=" + certificate.privateKey()));
         command.addAll(List.of(arguments));
+        return launch(work, new ProcessBuilder(command));
+    }
+
+    /**
+     * Starts the webhook {@code command} describes, with {@link #EPHEMERAL_PORTS} among its arguments, and returns
+     * once both ports listen; its output goes to {@code out.log} in {@code work}.
+     */
+    public static WebhookProcess launch(Path work, ProcessBuilder command) throws IOException, InterruptedException {
         Path log = work.resolve("out.log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = command.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         int admission = 0;
         int management = 0;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
@@ -91,6 +102,11 @@ public final class WebhookProcess implements AutoCloseable {
 
     public int managementPort() {
         return managementPort;
+    }
+
+    /** The file its output goes to, for a reader that streams it. */
+    public Path logFile() {
+        return log;
     }
 
     public String log() {
