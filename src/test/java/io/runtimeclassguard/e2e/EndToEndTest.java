@@ -105,7 +105,9 @@ class EndToEndTest {
                 "--runtimeclass-guard.cluster.kubeconfig=" + kubernetes.kubeconfig(),
                 "--runtimeclass-guard.tls.certificate=" + serving.writeCertificate(work.resolve("webhook.crt")),
                 "--runtimeclass-guard.tls.private-key=" + serving.writePrivateKey(work.resolve("webhook.key")),
+                "--server.address=127.0.0.1",
                 "--server.port=" + port,
+                "--management.server.address=127.0.0.1",
                 "--management.server.port=" + managementPort);
         awaitReadiness(managementPort);
         registerChartWebhooks("https://127.0.0.1:" + port, pki.caPem());
