@@ -1,8 +1,8 @@
 package io.runtimeclassguard.e2e;
 
-import io.runtimeclassguard.policy.evaluation.PolicyConfigMapReview;
 import io.runtimeclassguard.policy.kube.Manifests;
 import io.runtimeclassguard.policy.kube.ObjectInspector;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicySource;
@@ -67,10 +67,10 @@ class PolicyContentTest {
         for (Path file : shippedManifests()) {
             Manifests.readAll(Files.readString(file)).stream()
                     .filter(object -> Manifests.kind(object).equals("ConfigMap"))
-                    .forEach(object -> sources.addAll(PolicyConfigMapReview.sourcesOf(
+                    .forEach(object -> sources.addAll(PolicyConfigMaps.sourcesOf(
                             object.path("metadata").path("namespace").asText() + "/"
                                     + object.path("metadata").path("name").asText(),
-                            ObjectInspector.configMap(object))));
+                            ObjectInspector.stringMap(object.path("data")))));
         }
         return sources;
     }
