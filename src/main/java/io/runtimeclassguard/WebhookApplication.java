@@ -1,6 +1,7 @@
 package io.runtimeclassguard;
 
 import io.runtimeclassguard.lifecycle.TerminationSignal;
+import io.runtimeclassguard.startup.StartupReport;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 
@@ -15,6 +16,8 @@ public class WebhookApplication {
         if (System.getProperty(IO_WORKER_COUNT) == null) {
             System.setProperty(IO_WORKER_COUNT, Integer.toString(Runtime.getRuntime().availableProcessors()));
         }
-        TerminationSignal.closeOnTerm(SpringApplication.run(WebhookApplication.class, args));
+        SpringApplication application = new SpringApplication(WebhookApplication.class);
+        StartupReport.recordIfAsked(application);
+        TerminationSignal.closeOnTerm(application.run(args));
     }
 }

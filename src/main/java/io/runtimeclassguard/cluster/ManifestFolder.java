@@ -57,15 +57,21 @@ public final class ManifestFolder {
 
     /** @param policyNamespace the namespace a cluster reads policy ConfigMaps from */
     public static Contents read(Path folder, String policyNamespace) {
-        List<PolicySource> sources = new ArrayList<>();
+        return read(manifestFiles(folder).stream().map(file -> PolicySource.manifest(file.toString(), readText(file)))
+                .toList(), policyNamespace);
+    }
+
+    /**
+     * The same for manifests that are not files of a folder (resources of the jar, say).
+     *
+     * @param manifests each one a {@link PolicySource#manifest manifest}, named by its origin
+     */
+    public static Contents read(List<PolicySource> manifests, String policyNamespace) {
         Gathered objects = new Gathered(policyNamespace);
-        for (Path file : manifestFiles(folder)) {
-            String origin = file.toString();
-            String text = readText(file);
-            sources.add(PolicySource.manifest(origin, text));
-            objects.read(origin, objectsIn(text));
+        for (PolicySource manifest : manifests) {
+            objects.read(manifest.origin(), objectsIn(manifest.text()));
         }
-        PolicyLoadResult result = PolicyLoader.load(sources);
+        PolicyLoadResult result = PolicyLoader.load(manifests);
         return new Contents(new ClusterSnapshot(result.policies(), objects.namespaces,
                 RuntimeClassCatalog.of(objects.runtimeClasses.values()), objects.policySources), result, objects.problems);
     }
