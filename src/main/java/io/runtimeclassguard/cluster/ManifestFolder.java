@@ -4,15 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.runtimeclassguard.policy.kube.Manifests;
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
 import io.runtimeclassguard.policy.kube.ObjectInspector;
-import io.runtimeclassguard.policy.evaluation.PolicyConfigMapReview;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.loading.PolicySource;
+import io.runtimeclassguard.policy.loading.YamlDocuments;
 import io.runtimeclassguard.policy.kube.ReviewRequest.ConfigMapView;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.PolicyOrigin;
 import io.runtimeclassguard.policy.model.SourceLocation;
 
 import java.io.IOException;
@@ -67,22 +69,28 @@ public final class ManifestFolder {
      * @param manifests each one a {@link PolicySource#manifest manifest}, named by its origin
      */
     public static Contents read(List<PolicySource> manifests, String policyNamespace) {
+        List<YamlDocuments> files = new ArrayList<>();
         Gathered objects = new Gathered(policyNamespace);
         for (PolicySource manifest : manifests) {
-            objects.read(manifest.origin(), objectsIn(manifest.text()));
+            // Composed once: the policies and the other objects are read from the same trees, and a file that is not
+            // valid YAML is reported once, by the loader, with its line and column.
+            YamlDocuments yaml = YamlDocuments.read(manifest);
+            files.add(yaml);
+            objects.read(manifest.origin().toString(), yaml.objects());
         }
-        PolicyLoadResult result = PolicyLoader.load(manifests);
+        PolicyLoadResult result = PolicyLoader.loadComposed(files);
         return new Contents(new ClusterSnapshot(result.policies(), objects.namespaces,
                 RuntimeClassCatalog.of(objects.runtimeClasses.values()), objects.policySources), result, objects.problems);
     }
 
-    static List<Path> manifestFiles(Path folder) {
+    /** The files a folder is read from: its own {@code *.yaml} and {@code *.yml}, in name order; subfolders are not read. */
+    public static List<Path> manifestFiles(Path folder) {
         if (!Files.isDirectory(folder)) {
             throw new UncheckedIOException(new IOException("policy folder " + folder + " does not exist"));
         }
         try (Stream<Path> entries = Files.list(folder)) {
             return entries.filter(Files::isRegularFile)
-                    .filter(path -> PolicyLoader.isPolicyKey(path.getFileName().toString()))
+                    .filter(path -> PolicyConfigMaps.isPolicyKey(path.getFileName().toString()))
                     .sorted()
                     .toList();
         } catch (IOException unreadable) {
@@ -95,15 +103,6 @@ public final class ManifestFolder {
             return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException unreadable) {
             throw new UncheckedIOException(unreadable);
-        }
-    }
-
-    private static List<JsonNode> objectsIn(String text) {
-        try {
-            return Manifests.readAll(text);
-        } catch (UncheckedIOException malformed) {
-            // The policy loader reports the same YAML error with its line and column; nothing to add here.
-            return List.of();
         }
     }
 
@@ -129,7 +128,8 @@ public final class ManifestFolder {
                         .ifPresent(namespace -> namespaces.put(namespace.name(), namespace));
                 if (Manifests.kind(object).equals(RuntimeClassPolicy.KIND)) {
                     // JSON is YAML: the policy as the loader would read it, without the rest of its file.
-                    barePolicies.add(PolicySource.configMapKey(origin, object.toString()));
+                    barePolicies.add(new PolicySource(PolicyOrigin.file(origin), object.toString(),
+                            PolicySource.Format.POLICY_DOCUMENTS));
                 }
                 if (Manifests.kind(object).equals("ConfigMap") && Manifests.group(object).isEmpty()) {
                     policyConfigMap(origin, object);
@@ -145,26 +145,26 @@ public final class ManifestFolder {
          * current version in the set instead of clashing with it.
          */
         private void policyConfigMap(String origin, JsonNode object) {
-            ConfigMapView configMap = ObjectInspector.configMap(object);
-            if (!"true".equals(configMap.labels().get(PolicyLoader.POLICY_LABEL))) {
+            ConfigMapView configMap = ObjectInspector.configMap(object).orElseThrow();
+            if (!PolicyConfigMaps.isLabelled(configMap.labels())) {
                 return;
             }
             String namespace = object.path("metadata").path("namespace").asText(policyNamespace);
             String name = namespace + "/" + object.path("metadata").path("name").asText();
             if (!namespace.equals(policyNamespace)) {
-                problems.add(new PolicyProblem(SourceLocation.of(origin), "ConfigMap " + name + " is labelled "
-                        + PolicyLoader.POLICY_LABEL + "=true but policies are read only from namespace " + policyNamespace
+                problems.add(new PolicyProblem(SourceLocation.of(PolicyOrigin.file(origin)), "ConfigMap " + name
+                        + " is labelled " + PolicyConfigMaps.LABEL + "=" + PolicyConfigMaps.LABEL_VALUE + " but policies are read only from namespace " + policyNamespace
                         + "; a cluster would ignore it"));
             }
             if (unique("ConfigMap", name, origin)) {
-                policySources.put(name, PolicyConfigMapReview.sourcesOf(name, configMap));
+                policySources.put(name, PolicyConfigMaps.sourcesOf(name, configMap.data()));
             }
         }
 
         private boolean unique(String kind, String name, String origin) {
             String first = origins.putIfAbsent(kind + " " + name, origin);
             if (first != null) {
-                problems.add(new PolicyProblem(SourceLocation.of(origin), kind + " " + name + " is already defined in " + first));
+                problems.add(new PolicyProblem(SourceLocation.of(PolicyOrigin.file(origin)), kind + " " + name + " is already defined in " + first));
                 return false;
             }
             return true;

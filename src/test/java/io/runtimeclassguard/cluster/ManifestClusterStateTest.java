@@ -2,6 +2,7 @@ package io.runtimeclassguard.cluster;
 
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.model.PolicyOrigin;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,15 +46,16 @@ class ManifestClusterStateTest {
         assertThat(snapshot.policies().policies()).extracting(policy -> policy.name())
                 .containsExactly("untrusted", "high-security", "production", "staging");
         assertThat(snapshot.runtimeClasses().names()).containsExactly("gvisor", "kata", "kata-fc", "standard");
-        assertThat(snapshot.runtimeClasses().find("gvisor")).contains(new RuntimeClassInfo("gvisor", "runsc",
+        assertThat(snapshot.runtimeClasses().find("gvisor")).contains(new RuntimeClassInfo("gvisor", "runsc", Map.of(),
                 Map.of("runtime.kubernetes.io/gvisor", "true"), Map.of("cpu", "50m", "memory", "64Mi")));
-        assertThat(snapshot.runtimeClasses().find("standard")).contains(new RuntimeClassInfo("standard", "runc", Map.of(), Map.of()));
+        assertThat(snapshot.runtimeClasses().find("standard")).contains(RuntimeClassInfo.plain("standard", "runc"));
         assertThat(snapshot.namespace("customer-a")).isEqualTo(new NamespaceInfo("customer-a", Map.of("tenant-type", "external")));
         assertThat(snapshot.namespace("never-seen")).isEqualTo(NamespaceInfo.unlabelled("never-seen"));
         assertThat(snapshot.policySources()).containsOnlyKeys("runtimeclass-guard/policy-high-security",
                 "runtimeclass-guard/policy-production", "runtimeclass-guard/policy-staging", "runtimeclass-guard/policy-untrusted");
         assertThat(snapshot.policySources().get("runtimeclass-guard/policy-untrusted"))
-                .singleElement().satisfies(source -> assertThat(source.origin()).isEqualTo("runtimeclass-guard/policy-untrusted[untrusted.yaml]"));
+                .singleElement().satisfies(source -> assertThat(source.origin())
+                        .isEqualTo(PolicyOrigin.configMapKey("runtimeclass-guard/policy-untrusted", "untrusted.yaml")));
     }
 
     @Test
@@ -82,6 +84,21 @@ class ManifestClusterStateTest {
                 .isInstanceOfSatisfying(InvalidManifestsException.class, invalid -> assertThat(invalid.problems())
                         .singleElement().satisfies(problem -> assertThat(problem)
                                 .startsWith(policies.resolve("broken.yaml") + ":4:1: is not valid YAML")));
+    }
+
+    @Test
+    void aKeyGivenTwiceInARuntimeClassIsRefusedWithItsPositionInsteadOfOneBeingPicked(@TempDir Path policies)
+            throws IOException {
+        Files.writeString(policies.resolve("classes.yaml"), """
+                apiVersion: node.k8s.io/v1
+                kind: RuntimeClass
+                metadata: {name: gvisor}
+                handler: runsc
+                handler: runc
+                """);
+
+        assertThat(ManifestFolder.read(policies).policies().errors()).singleElement().asString()
+                .isEqualTo(policies.resolve("classes.yaml") + ":5:1: field \"handler\" appears twice");
     }
 
     @Test
