@@ -1,13 +1,13 @@
 package io.runtimeclassguard.cluster;
 
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.SwitchableClusterState;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import java.io.IOException;
@@ -27,9 +27,9 @@ class ManagementPortTest {
     SelfSignedCertificate certificate;
     @Autowired
     SwitchableClusterState clusterState;
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
-    @LocalManagementPort
+    @LocalServerPort
     int managementPort;
 
     private final HttpClient http = HttpClient.newHttpClient();

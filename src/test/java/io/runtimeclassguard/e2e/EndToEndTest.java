@@ -105,8 +105,8 @@ class EndToEndTest {
                 "--runtimeclass-guard.cluster.kubeconfig=" + kubernetes.kubeconfig(),
                 "--runtimeclass-guard.tls.certificate=" + serving.writeCertificate(work.resolve("webhook.crt")),
                 "--runtimeclass-guard.tls.private-key=" + serving.writePrivateKey(work.resolve("webhook.key")),
-                "--server.port=" + port,
-                "--management.server.port=" + managementPort);
+                "--runtimeclass-guard.admission.port=" + port,
+                "--server.port=" + managementPort);
         awaitReadiness(managementPort);
         registerChartWebhooks("https://127.0.0.1:" + port, pki.caPem());
         // The apiserver picks up webhook configurations asynchronously: wait until a dry run is mutated.

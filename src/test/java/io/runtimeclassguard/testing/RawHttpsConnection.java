@@ -2,6 +2,7 @@ package io.runtimeclassguard.testing;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +27,7 @@ public final class RawHttpsConnection implements AutoCloseable {
         socket = (SSLSocket) trust.getSocketFactory().createSocket("localhost", port);
         socket.setEnabledProtocols(new String[]{"TLSv1.3"});
         socket.startHandshake();
-        in = socket.getInputStream();
+        in = new BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
     }
 
@@ -86,6 +87,21 @@ public final class RawHttpsConnection implements AutoCloseable {
         } catch (SocketTimeoutException stillOpen) {
             return false;
         } finally {
+            socket.setSoTimeout(0);
+        }
+    }
+
+    /** True once the server sent something or closed the connection; false if it stays silent for {@code wait}. */
+    public boolean answeredWithin(Duration wait) throws IOException {
+        socket.setSoTimeout(Math.toIntExact(wait.toMillis()));
+        in.mark(1);
+        try {
+            in.read();
+            return true;
+        } catch (SocketTimeoutException silent) {
+            return false;
+        } finally {
+            in.reset();
             socket.setSoTimeout(0);
         }
     }

@@ -15,8 +15,8 @@ import java.lang.annotation.Target;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "management.server.port=0",
-        "runtimeclass-guard.max-body-bytes=" + WebhookTest.MAX_BODY_BYTES})
+        "runtimeclass-guard.admission.port=0",
+        "runtimeclass-guard.admission.max-body-size=" + WebhookTest.MAX_BODY_BYTES})
 @Import(SwitchableClusterState.Configuration.class)
 public @interface WebhookTest {
     /** Small enough to exceed cheaply, large enough for every real review. */
