@@ -19,6 +19,9 @@ import java.util.TreeMap;
  * request, holding an idle keep-alive connection, seeing the server close it.
  */
 public final class RawHttpsConnection implements AutoCloseable {
+    /** A server that never answers fails the test instead of hanging it. */
+    private static final int READ_TIMEOUT_MILLIS = 30_000;
+
     private final SSLSocket socket;
     private final InputStream in;
     private final OutputStream out;
@@ -26,6 +29,7 @@ public final class RawHttpsConnection implements AutoCloseable {
     public RawHttpsConnection(SSLContext trust, int port) throws IOException {
         socket = (SSLSocket) trust.getSocketFactory().createSocket("localhost", port);
         socket.setEnabledProtocols(new String[]{"TLSv1.3"});
+        socket.setSoTimeout(READ_TIMEOUT_MILLIS);
         socket.startHandshake();
         in = new BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
@@ -87,7 +91,7 @@ public final class RawHttpsConnection implements AutoCloseable {
         } catch (SocketTimeoutException stillOpen) {
             return false;
         } finally {
-            socket.setSoTimeout(0);
+            socket.setSoTimeout(READ_TIMEOUT_MILLIS);
         }
     }
 
@@ -102,7 +106,7 @@ public final class RawHttpsConnection implements AutoCloseable {
             return false;
         } finally {
             in.reset();
-            socket.setSoTimeout(0);
+            socket.setSoTimeout(READ_TIMEOUT_MILLIS);
         }
     }
 
