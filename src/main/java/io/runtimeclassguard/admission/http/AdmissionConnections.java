@@ -32,6 +32,7 @@ public class AdmissionConnections {
 
     private final ChannelGroup open = new DefaultChannelGroup("admission-connections", GlobalEventExecutor.INSTANCE);
     private final int cap;
+    private final AtomicLong refusedTotal = new AtomicLong();
     private final AtomicInteger refusedSinceLastLine = new AtomicInteger();
     private final AtomicLong lastRefusalLine = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
     private volatile boolean retiring;
@@ -44,16 +45,22 @@ public class AdmissionConnections {
      * Tracks a newly accepted connection, or returns false when the port is at its connection cap: the caller
      * then closes it before the TLS handshake, the cheapest refusal there is.
      */
-    boolean admit(Channel connection) {
+    public boolean admit(Channel connection) {
         if (open.size() >= cap) {
-            refused();
+            refuse();
             return false;
         }
         open.add(connection);
         return true;
     }
 
-    private void refused() {
+    /** Connections closed at accept because the port was at its cap, since start. */
+    public long refused() {
+        return refusedTotal.get();
+    }
+
+    private void refuse() {
+        refusedTotal.incrementAndGet();
         int refused = refusedSinceLastLine.incrementAndGet();
         long last = lastRefusalLine.get();
         long now = System.nanoTime();
