@@ -36,6 +36,11 @@ public final class TrainingClient {
     private static final List<String> ENDPOINTS = List.of("/mutate", "/validate");
     private static final int CONNECTIONS = 4;
     private static final int HTTP2_EVERY = 4;
+    /**
+     * Training records profiles, not latency: on a busy build machine a right answer may take seconds, and only a wrong
+     * one should fail the image build.
+     */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
     private static final byte[] MALFORMED = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}"
             .getBytes(StandardCharsets.UTF_8);
 
@@ -114,7 +119,7 @@ public final class TrainingClient {
 
     private boolean send(HttpClient client, String endpoint, byte[] body, int expectedStatus, String expectedText) {
         HttpRequest request = HttpRequest.newBuilder(base.resolve(endpoint + "?timeout=5s"))
-                .timeout(Duration.ofSeconds(5))
+                .timeout(REQUEST_TIMEOUT)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json, */*")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
