@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.zjsonpatch.JsonPatch;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static io.runtimeclassguard.testing.AdmissionClient.bytes;
 import static io.runtimeclassguard.testing.AdmissionClient.fixture;
@@ -27,7 +27,7 @@ class AdmissionEndpointTest {
 
     @Autowired
     SelfSignedCertificate certificate;
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
     AdmissionClient client;
 

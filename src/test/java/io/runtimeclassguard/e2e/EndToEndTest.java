@@ -107,10 +107,10 @@ class EndToEndTest {
                 "--runtimeclass-guard.cluster.kubeconfig=" + kubernetes.kubeconfig(),
                 "--runtimeclass-guard.tls.certificate=" + serving.writeCertificate(work.resolve("webhook.crt")),
                 "--runtimeclass-guard.tls.private-key=" + serving.writePrivateKey(work.resolve("webhook.key")),
+                "--runtimeclass-guard.admission.address=127.0.0.1",
+                "--runtimeclass-guard.admission.port=" + port,
                 "--server.address=127.0.0.1",
-                "--server.port=" + port,
-                "--management.server.address=127.0.0.1",
-                "--management.server.port=" + managementPort);
+                "--server.port=" + managementPort);
         awaitReadiness(managementPort);
         registerChartWebhooks("https://127.0.0.1:" + port, pki.caPem());
         // The apiserver picks up webhook configurations asynchronously: wait until a dry run is mutated.
