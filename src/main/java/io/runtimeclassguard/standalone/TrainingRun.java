@@ -1,6 +1,9 @@
 package io.runtimeclassguard.standalone;
 
+import io.runtimeclassguard.admission.http.AdmissionServer;
 import io.runtimeclassguard.config.GuardProperties;
+import io.runtimeclassguard.startup.TrainingSet;
+import io.runtimeclassguard.startup.TrainingSet.Review;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import io.runtimeclassguard.tls.TrustedCa;
 import org.slf4j.Logger;
@@ -9,7 +12,6 @@ import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.stereotype.Component;
 
@@ -28,23 +30,21 @@ public class TrainingRun implements ApplicationRunner {
 
     private final ConfigurableApplicationContext context;
     private final SelfSignedCertificate certificate;
+    private final AdmissionServer server;
     private final int rounds;
 
     public TrainingRun(ConfigurableApplicationContext context, SelfSignedCertificate certificate,
-                       GuardProperties properties) {
+                       AdmissionServer server, GuardProperties properties) {
         this.context = context;
         this.certificate = certificate;
+        this.server = server;
         this.rounds = properties.trainingRounds();
     }
 
     @Override
     public void run(ApplicationArguments arguments) throws Exception {
-        int port = ((WebServerApplicationContext) context).getWebServer().getPort();
-        List<TrainingClient.Review> reviews = TrainingClient.trainingReviews();
-        if (reviews.isEmpty()) {
-            // A cache recorded without real requests would look fine and help nobody.
-            throw new IllegalStateException("no training AdmissionReviews found at " + TrainingClient.LOCATION);
-        }
+        int port = server.port();
+        List<Review> reviews = TrainingSet.reviews();
         long started = System.nanoTime();
         TrainingClient.Result result = new TrainingClient(URI.create("https://localhost:" + port),
                 TrustedCa.sslContext(certificate.caCertificate())).train(reviews, rounds);

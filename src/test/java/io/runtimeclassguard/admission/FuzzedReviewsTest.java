@@ -11,6 +11,7 @@ import io.runtimeclassguard.policy.model.Mode;
 import io.runtimeclassguard.policy.model.PolicySet.PolicyMatch;
 import io.runtimeclassguard.policy.model.RuntimeClassRule;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.ReviewFuzzer;
 import io.runtimeclassguard.testing.ReviewFuzzer.Fuzzed;
 import io.runtimeclassguard.testing.ReviewFuzzer.Mutation;
@@ -18,7 +19,6 @@ import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,8 +51,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FuzzedReviewsTest {
     private static final int TRIES = Integer.getInteger("runtimeclass-guard.fuzz.tries", 600);
     private static final long SEED = Long.getLong("runtimeclass-guard.fuzz.seed", 20261129L);
-    /** Also the mutations the admission port on main does not answer as it should yet (UTF-8 only). */
-    private static final boolean ALL_ENCODINGS = Boolean.getBoolean("runtimeclass-guard.fuzz.all-encodings");
     private static final Set<Integer> ANSWERS = Set.of(200, 400, 413, 415);
     private static final byte[] UTF8_BOM = {(byte) 0xef, (byte) 0xbb, (byte) 0xbf};
     /** A standard JSON reader, as the apiserver's: the last of duplicate keys wins, nothing may follow the value. */
@@ -61,18 +59,14 @@ class FuzzedReviewsTest {
 
     @Autowired
     SelfSignedCertificate certificate;
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
 
     private final ClusterSnapshot shipped = ManifestFolder.read(Path.of("policies")).snapshot();
 
     @Test
     void everyAnswerHasAnExpectedStatusAndNoAllowedPodEscapesItsPolicy() {
-        Set<Mutation> mutations = EnumSet.allOf(Mutation.class);
-        if (!ALL_ENCODINGS) {
-            mutations.removeAll(Mutation.AWAITING_UTF8_ONLY_PORT);
-        }
-        ReviewFuzzer fuzzer = new ReviewFuzzer(mutations, WebhookTest.MAX_BODY_BYTES);
+        ReviewFuzzer fuzzer = new ReviewFuzzer(EnumSet.allOf(Mutation.class), WebhookTest.MAX_BODY_BYTES);
         AdmissionClient client = new AdmissionClient(certificate, port);
         Map<Integer, Integer> byStatus = new TreeMap<>();
         Map<Mutation, Map<Integer, Integer>> byMutation = new TreeMap<>();
@@ -90,8 +84,7 @@ class FuzzedReviewsTest {
                         fuzzed.mutations(), problem));
             }
         }
-        System.out.printf("Fuzzed %d reviews with seed %d%s: by status %s; by mutation %s%n", TRIES, SEED,
-                ALL_ENCODINGS ? " (all encodings)" : "", byStatus, byMutation);
+        System.out.printf("Fuzzed %d reviews with seed %d: by status %s; by mutation %s%n", TRIES, SEED, byStatus, byMutation);
         assertThat(problems).as("fuzzed reviews answered wrongly").isEmpty();
     }
 

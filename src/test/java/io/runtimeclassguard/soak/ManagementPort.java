@@ -10,21 +10,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
 
-/** What the webhook says about itself on its management port: readiness, and its Prometheus metrics. */
+/** What the webhook says about itself on its management port: its Prometheus metrics. */
 final class ManagementPort {
     private final URI base;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     ManagementPort(int port) {
         this.base = URI.create("http://127.0.0.1:" + port);
-    }
-
-    boolean ready() {
-        try {
-            return get("/actuator/health/readiness").statusCode() == 200;
-        } catch (IOException unreachable) {
-            return false;
-        }
     }
 
     /** Every sample of the Prometheus scrape, by its series as written ({@code name{label="value"}}). */

@@ -45,6 +45,8 @@ public final class Soak implements Callable<Integer> {
     /** How long the webhook may take to apply a change before the soak calls it lost. */
     private static final Duration APPLY_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration OUTAGE = Duration.ofSeconds(10);
+    /** Start to ready, on a machine others may be loading too. */
+    private static final Duration STARTUP = Duration.ofMinutes(5);
     /** Before the first change and after the last one: steady load only. */
     private static final Duration QUIET = Duration.ofSeconds(30);
     /** The chart's terminationGracePeriodSeconds less its preStop sleep: what the webhook has after SIGTERM. */
@@ -101,11 +103,10 @@ public final class Soak implements Callable<Integer> {
             List<SelfSignedCertificate> certificates = IntStream.rangeClosed(0, rounds).mapToObj(i -> ServedCertificate.generate()).toList();
             SSLContext trust = ServedCertificate.trusting(certificates.toArray(SelfSignedCertificate[]::new));
             SecretVolume tls = new SecretVolume(work.resolve("tls")).publish(certificates.getFirst());
-            try (WebhookProcess webhook = WebhookProcess.launch(work, webhookCommand(cluster, tls))) {
+            try (WebhookProcess webhook = WebhookProcess.launch(work, webhookCommand(cluster, tls), STARTUP)) {
                 // A soak cut short (its time limit, ^C) must not leave the webhook running.
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> webhook.process().destroyForcibly()));
                 ManagementPort management = new ManagementPort(webhook.managementPort());
-                await("the webhook is ready", Duration.ofMinutes(5), management::ready);
                 AnswerBook book = new AnswerBook(PodReview.mix(), timeline,
                         Math.toIntExact((length.toSeconds() + GRACE_AFTER_SIGTERM.toSeconds() + 10) * rate));
                 MemorySampler memory = new MemorySampler(webhook.process().pid());
@@ -246,16 +247,6 @@ public final class Soak implements Callable<Integer> {
         builder.environment().put("RUNTIMECLASS_GUARD_TLS_PRIVATE_KEY", tls.privateKey().toString());
         builder.environment().put("HOSTNAME", "runtimeclass-guard-soak");
         return builder;
-    }
-
-    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(what + ": not within " + timeout);
-            }
-            Thread.sleep(100);
-        }
     }
 
     /** When each change is due: spread evenly between a quiet start and a quiet end. */

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,16 +51,8 @@ public final class ReviewFuzzer {
     public enum Mutation {
         ODD_CLASS_NAME(true), OTHER_NAMESPACE(true), WRONG_TYPE(true), MISSING_FIELD(true), OTHER_OPERATION(true),
         OTHER_KIND(true), DUPLICATE_KEY(false), TRUNCATED(false), BYTE_NOISE(false), PAST_THE_LIMIT(false),
-        OTHER_CONTENT_TYPE(false), UTF8_BOM(false), ESCAPED_CHARACTERS(false),
-        /** Waits for the UTF-8-only admission port: read today by Jackson's encoding detection (or a 500). */
-        UTF16(false),
-        /** Waits for the UTF-8-only admission port: read today by Jackson's encoding detection (or a 500). */
-        UTF32(false),
-        /** Waits for the UTF-8-only admission port: {@code C0 AF} is read today as {@code /}. */
+        OTHER_CONTENT_TYPE(false), UTF8_BOM(false), ESCAPED_CHARACTERS(false), UTF16(false), UTF32(false),
         INVALID_UTF8(false);
-
-        /** The mutations whose expected answer the admission port on main does not give yet. */
-        public static final Set<Mutation> AWAITING_UTF8_ONLY_PORT = EnumSet.of(UTF16, UTF32, INVALID_UTF8);
 
         private final boolean onTree;
 

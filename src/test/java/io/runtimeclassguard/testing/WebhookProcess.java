@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -27,9 +26,10 @@ import java.util.stream.Collectors;
  * certificate, on ports the operating system picks. Its log goes to {@code out.log} in the work directory.
  */
 public final class WebhookProcess implements AutoCloseable {
-    private static final Pattern STARTED = Pattern.compile("Netty started on port (\\d+) \\((https?)\\)");
+    /** Spring Boot's line for the management port, the admission server's for its own. */
+    private static final Pattern STARTED = Pattern.compile("(?:Netty started on port|Admission port listening on) (\\d+) \\((https?)\\)");
     /** The arguments that let the operating system pick both ports, which {@link #launch} then reads from the log. */
-    public static final List<String> EPHEMERAL_PORTS = List.of("--server.port=0", "--management.server.port=0");
+    public static final List<String> EPHEMERAL_PORTS = List.of("--server.port=0", "--runtimeclass-guard.admission.port=0");
 
     private final Process process;
     private final Path log;
@@ -43,36 +43,45 @@ public final class WebhookProcess implements AutoCloseable {
         this.managementPort = managementPort;
     }
 
-    /** Starts the webhook and returns once both ports listen; fails if it exits first or takes minutes. */
+    /** Starts the webhook and returns once it is ready; fails if it exits first or takes minutes. */
     public static WebhookProcess start(Path work, SelfSignedCertificate certificate, String... arguments)
             throws IOException, InterruptedException {
+        return start(work, certificate, List.of(), arguments);
+    }
+
+    /** The same, with more options for the JVM. */
+    public static WebhookProcess start(Path work, SelfSignedCertificate certificate, List<String> jvmOptions,
+                                       String... arguments) throws IOException, InterruptedException {
         String classPath = Arrays.stream(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
                         .split(File.pathSeparator))
                 .filter(entry -> !entry.endsWith("test-classes"))
                 .collect(Collectors.joining(File.pathSeparator));
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-cp", classPath, "io.runtimeclassguard.Main"));
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classPath, "io.runtimeclassguard.Main"));
         command.addAll(EPHEMERAL_PORTS);
         command.addAll(List.of(
                 "--runtimeclass-guard.policies-dir=" + Path.of("policies").toAbsolutePath(),
                 "--runtimeclass-guard.tls.certificate=" + certificate.certificateChain(),
                 "--runtimeclass-guard.tls.private-key=" + certificate.privateKey()));
         command.addAll(List.of(arguments));
-        return launch(work, new ProcessBuilder(command));
+        return launch(work, new ProcessBuilder(command), Duration.ofMinutes(2));
     }
 
     /**
      * Starts the webhook {@code command} describes, with {@link #EPHEMERAL_PORTS} among its arguments, and returns
-     * once both ports listen; its output goes to {@code out.log} in {@code work}.
+     * once it is ready; its output goes to {@code out.log} in {@code work}. Fails if it exits first or takes longer
+     * than {@code timeout}.
      */
-    public static WebhookProcess launch(Path work, ProcessBuilder command) throws IOException, InterruptedException {
+    public static WebhookProcess launch(Path work, ProcessBuilder command, Duration timeout)
+            throws IOException, InterruptedException {
         Path log = work.resolve("out.log");
         Process process = command.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         int admission = 0;
         int management = 0;
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (admission == 0 || management == 0) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 process.destroyForcibly().waitFor();
@@ -89,7 +98,17 @@ public final class WebhookProcess implements AutoCloseable {
                 }
             }
         }
-        return new WebhookProcess(process, log, admission, management);
+        WebhookProcess webhook = new WebhookProcess(process, log, admission, management);
+        // Listening is not ready: the warm-up and the cluster state come first.
+        HttpClient client = HttpClient.newHttpClient();
+        while (!webhook.ready(client)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                webhook.close();
+                throw new IllegalStateException("the webhook did not become ready:\n" + Files.readString(log));
+            }
+            Thread.sleep(50);
+        }
+        return webhook;
     }
 
     public Process process() {
@@ -133,6 +152,15 @@ public final class WebhookProcess implements AutoCloseable {
     public int managementStatus(HttpClient client, String path) throws IOException, InterruptedException {
         return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** Readiness answers 200; a first answer slower than the client's timeout (a busy machine) counts as not yet. */
+    private boolean ready(HttpClient client) throws InterruptedException {
+        try {
+            return managementStatus(client, "/actuator/health/readiness") == 200;
+        } catch (IOException slowOrRefused) {
+            return false;
+        }
     }
 
     @Override
