@@ -155,6 +155,21 @@ class ScanCommandTest {
         assertThat(scan.out()).contains("7 objects would change (7 newly denied) in 2 findings; 10 objects scanned in 2 namespaces.");
     }
 
+    @Test
+    void theJarsEntryPointPrintsOnlyTheReportOnStdout() throws IOException, InterruptedException {
+        Path stdout = directory.resolve("stdout");
+        Path stderr = directory.resolve("stderr");
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.runtimeclassguard.Main",
+                "scan", "--kubeconfig", kubeconfig.toString(), "-o", "json")
+                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+
+        assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(Files.readString(stderr)).isEqualTo(Cli.FINDINGS);
+        JsonNode report = json(Files.readString(stdout));
+        assertThat(report.path("summary").path("objectsScanned").asInt()).isEqualTo(10);
+    }
+
     /** A copy of the shipped policies, with {@code replacing} swapped for a file of the scan test resources. */
     private Path proposal(String replacement, String replacing) throws IOException {
         Path folder = Files.createTempDirectory(directory, "policies");

@@ -34,7 +34,7 @@ class MakefileTest {
 
     @Test
     void benchTargetsRunTheHarnessUnderSrcBench() throws IOException {
-        assertThat(targets()).containsKeys("bench", "bench-jmh");
+        assertThat(targets()).containsKeys("bench", "bench-jmh", "bench-scan");
         assertThat(String.join("\n", lines())).contains("src/bench/bench.sh");
         assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/bench.sh"))).isTrue();
     }
