@@ -206,14 +206,13 @@ public final class ScanBenchmark {
         double seconds = (System.nanoTime() - started) / 1e9;
         double cpu = (system.getProcessCpuTime() - cpuStarted) / 1e9;
         sampler.interrupt();
-        long jitMillis = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
         long gcs = ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(GarbageCollectorMXBean::getCollectionCount).sum();
         long gcMillis = ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(GarbageCollectorMXBean::getCollectionTime).sum();
         System.out.println(out.lastLine());
         System.out.printf("exit %d; %.2f s wall (load average %.1f on %d CPUs), %.2f s CPU (the scanning JVM, all threads,"
-                        + " %.1f s of it JIT-compiling); heap cap %d MiB, peak heap used %.1f MiB, peak heap live after GC %.1f MiB;"
-                        + " %d GCs, %d ms in GC; %,d bytes of output%n",
-                status, seconds, load, Runtime.getRuntime().availableProcessors(), cpu, jitMillis / 1000.0,
+                        + " start-up and JIT included); heap cap %d MiB, peak heap used %.1f MiB, peak heap left after a GC"
+                        + " %.1f MiB; %d GCs, %d ms in GC; %,d bytes of output%n",
+                status, seconds, load, Runtime.getRuntime().availableProcessors(), cpu,
                 Runtime.getRuntime().maxMemory() >> 20, maxUsed.get() / 1048576.0, maxAfterGc.get() / 1048576.0, gcs, gcMillis,
                 out.bytes);
         err.toString().lines().reduce((first, second) -> second)

@@ -67,6 +67,8 @@ class ScanCommandTest {
                 "production  CronJob/report (+1 Job, +1 Pod)          newly-denied  allowed standard (production, class-allowed)  denied standard (production, class-not-allowed)",
                 "production  Deployment/api (+2 Pods, +1 ReplicaSet)  newly-denied  allowed standard (production, class-allowed)  denied standard (production, class-not-allowed)",
                 "7 objects would change (7 newly denied) in 2 findings; 10 objects scanned in 2 namespaces.");
+        assertThat(Files.readString(Path.of("README.md"))).as("the README shows this very output")
+                .contains(String.join("\n", scan.out().lines().toList()));
     }
 
     @Test
@@ -80,7 +82,7 @@ class ScanCommandTest {
     }
 
     @Test
-    void withoutAProposalItReportsWhatViolatesThePoliciesInForce() {
+    void withoutAProposalItReportsWhatViolatesThePoliciesInForce() throws IOException {
         CliTest.Run scan = run("scan", "--kubeconfig", kubeconfig.toString());
 
         assertThat(scan.status()).as(scan.err()).isEqualTo(Cli.FINDINGS);
@@ -88,6 +90,8 @@ class ScanCommandTest {
                 "NAMESPACE            POLICY     OBJECT       DECISION  CLASS  REASON            VIOLATION",
                 "untrusted-workloads  untrusted  Pod/slipped  denied    none   default-expected  spec.runtimeClassName: expected runtimeClassName gvisor, found none (the mutating webhook did not set the default)",
                 "1 object violates the policies in force (1 denied) in 1 finding; 10 objects scanned in 2 namespaces.");
+        assertThat(Files.readString(Path.of("README.md"))).as("the README shows this very output")
+                .contains(String.join("\n", scan.out().lines().toList()));
     }
 
     @Test
