@@ -82,7 +82,9 @@ public final class ClusterObjects {
                 .map(Overhead::getPodFixed).orElse(Map.of())
                 .entrySet().stream()
                 .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, entry -> quantity(entry.getValue())));
-        return new RuntimeClassInfo(runtimeClass.getMetadata().getName(), runtimeClass.getHandler(), nodeSelector, overhead);
+        return new RuntimeClassInfo(runtimeClass.getMetadata().getName(),
+                Objects.requireNonNullElse(runtimeClass.getHandler(), ""),
+                Objects.requireNonNullElse(runtimeClass.getMetadata().getLabels(), Map.of()), nodeSelector, overhead);
     }
 
     static String key(HasMetadata object) {

@@ -1,13 +1,14 @@
 package io.runtimeclassguard.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.runtimeclassguard.cluster.MockApiServer;
 import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,20 +25,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code scan} against a mock apiserver in CRUD mode holding the shipped policies, RuntimeClasses and Namespaces and
- * what {@code src/test/resources/scan/running.yaml} runs.
+ * what {@code src/test/resources/scan/running.yaml} runs. One cluster for all tests: a test that changes it puts it back.
  */
 class ScanCommandTest {
     private static final Path POLICIES = Path.of("policies");
     private static final Path RUNNING = Path.of("src/test/resources/scan/running.yaml");
 
     @TempDir
-    Path directory;
-    private MockApiServer apiServer;
-    private KubernetesClient kubectl;
-    private Path kubeconfig;
+    static Path directory;
+    private static MockApiServer apiServer;
+    private static KubernetesClient kubectl;
+    private static Path kubeconfig;
 
-    @BeforeEach
-    void startCluster() throws IOException {
+    @BeforeAll
+    static void startCluster() throws IOException {
         apiServer = MockApiServer.paginating();
         kubectl = apiServer.newClient();
         kubeconfig = apiServer.writeKubeconfig(directory);
@@ -49,8 +50,8 @@ class ScanCommandTest {
         apply(RUNNING);
     }
 
-    @AfterEach
-    void stopCluster() {
+    @AfterAll
+    static void stopCluster() {
         kubectl.close();
         apiServer.close();
     }
@@ -96,13 +97,16 @@ class ScanCommandTest {
 
     @Test
     void listsPageByPageFollowingContinue() throws IOException {
+        int listedBefore = apiServer.pagedLists().size();
+
         CliTest.Run scan = run("scan", "--kubeconfig", kubeconfig.toString(), "--chunk-size", "2", "-o", "json");
 
         assertThat(scan.status()).as(scan.err()).isEqualTo(Cli.FINDINGS);
         JsonNode summary = json(scan.out()).path("summary");
         assertThat(summary.path("objectsScanned").asInt()).isEqualTo(10);
         assertThat(summary.path("scannedByKind").path("Pod").asInt()).isEqualTo(6);
-        List<String> podPages = apiServer.pagedLists().stream().filter(path -> path.startsWith("/api/v1/pods?")).toList();
+        List<String> podPages = apiServer.pagedLists().subList(listedBefore, apiServer.pagedLists().size()).stream()
+                .filter(path -> path.startsWith("/api/v1/pods?")).toList();
         // Seven Pods, kube-system's among them, two a page: four pages, the last three following a continue token.
         assertThat(podPages).hasSize(4);
         assertThat(podPages.getFirst()).contains("limit=2").doesNotContain("continue=");
@@ -128,15 +132,18 @@ class ScanCommandTest {
 
     @Test
     void anInvalidPolicySetInForceIsAnError() {
-        kubectl.resource(new ConfigMapBuilder().withNewMetadata().withName("policy-broken").withNamespace("runtimeclass-guard")
-                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
+        ConfigMap broken = kubectl.resource(new ConfigMapBuilder().withNewMetadata().withName("policy-broken")
+                .withNamespace("runtimeclass-guard").addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
                 .addToData("broken.yaml", "apiVersion: runtimeclass-guard.io/v1alpha1\nkind: RuntimeClassPolicy\nname: [\n")
                 .build()).create();
+        try {
+            CliTest.Run scan = run("scan", "--kubeconfig", kubeconfig.toString());
 
-        CliTest.Run scan = run("scan", "--kubeconfig", kubeconfig.toString());
-
-        assertThat(scan.status()).isEqualTo(Cli.UNREADABLE);
-        assertThat(scan.err()).contains("invalid policy set").contains("runtimeclass-guard/policy-broken[broken.yaml]:");
+            assertThat(scan.status()).isEqualTo(Cli.UNREADABLE);
+            assertThat(scan.err()).contains("invalid policy set").contains("runtimeclass-guard/policy-broken[broken.yaml]:");
+        } finally {
+            kubectl.resource(broken).delete();
+        }
     }
 
     @Test
@@ -193,7 +200,7 @@ class ScanCommandTest {
         return Json.MAPPER.readTree(output);
     }
 
-    private void apply(Path file) throws IOException {
+    private static void apply(Path file) throws IOException {
         List<HasMetadata> objects = kubectl.load(new ByteArrayInputStream(Files.readAllBytes(file))).items();
         for (HasMetadata object : objects) {
             kubectl.resource(object).create();
