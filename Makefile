@@ -13,6 +13,8 @@ CHART ?= helm/runtimeclass-guard
 # JMH options for `make bench-jmh`: a benchmark regex and JMH flags, e.g. JMH_ARGS="Codec -prof gc".
 JMH_ARGS ?= .
 JMH_CPU ?= 1
+# The heap cap of the scanning JVM in `make bench-scan`: the scan must fit in it.
+SCAN_HEAP ?= -Xmx128m
 # `make fuzz`: how many fuzzed reviews, from which seed (a new one each run unless given; it is printed, to replay).
 FUZZ_TRIES ?= 10000
 FUZZ_SEED ?= $(shell date +%s)
@@ -21,7 +23,7 @@ SOAK_MINUTES ?= 10
 SOAK_RATE ?= 1000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-jmh bench-audit-report fuzz soak
+.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-jmh bench-audit-report bench-scan fuzz soak
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,6 +72,12 @@ bench-jmh: ## JMH benchmarks of the codec, the evaluator and the decision line a
 
 bench-audit-report: ## audit-report on a generated multi-GB audit log with a 64 MB heap: time, MiB/s, peak RSS and heap (~5 min)
 	src/bench/audit-report.sh
+
+bench-scan: ## Scan 50,000 Pods and 5,000 Deployments on the fabric8 mock server: time and peak heap of a JVM capped at SCAN_HEAP
+	$(MVN) -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \
+	  -Dmdep.outputFile=$(abspath target/bench/scan.classpath)
+	"$(JAVA_HOME)/bin/java" -cp "target/test-classes:target/classes:$$(cat target/bench/scan.classpath)" \
+	  io.runtimeclassguard.bench.ScanBenchmark $(SCAN_HEAP)
 
 fuzz: ## Fuzz the admission port with FUZZ_TRIES mutated real AdmissionReviews from FUZZ_SEED (`make test` runs 600 from a fixed seed)
 	$(MVN) test -Dtest=FuzzedReviewsTest -Druntimeclass-guard.fuzz.tries=$(FUZZ_TRIES) -Druntimeclass-guard.fuzz.seed=$(FUZZ_SEED)

@@ -1,10 +1,9 @@
 package io.runtimeclassguard.config;
 
 import io.runtimeclassguard.config.GuardProperties.RunMode;
+import io.runtimeclassguard.testing.PropertyBinding;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.util.unit.DataSize;
@@ -15,7 +14,6 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Defaults for a bare start, the environment variables the chart sets, and refusals at bind time. */
 class GuardPropertiesTest {
@@ -94,20 +92,10 @@ class GuardPropertiesTest {
     }
 
     private static void assertRefused(Map<String, String> values, String message) {
-        assertThatThrownBy(() -> bind(values)).isInstanceOf(BindException.class)
-                .satisfies(failure -> assertThat(rootMessage(failure)).contains(message));
-    }
-
-    private static String rootMessage(Throwable failure) {
-        StringBuilder messages = new StringBuilder();
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            messages.append(cause.getMessage()).append('\n');
-        }
-        return messages.toString();
+        PropertyBinding.assertRefused("runtimeclass-guard", GuardProperties.class, values, message);
     }
 
     private static GuardProperties bind(Map<String, String> values) {
-        Binder binder = new Binder(new MapConfigurationPropertySource(values));
-        return binder.bindOrCreate("runtimeclass-guard", GuardProperties.class);
+        return PropertyBinding.bind("runtimeclass-guard", GuardProperties.class, values);
     }
 }
