@@ -180,13 +180,29 @@ public final class ReviewFuzzer {
                 "\"spec\":", "\"request\":");
         String key = pick(random, keys);
         int at = json.indexOf(key);
-        String extra = key + "\"" + pick(random, ODD_CLASS_NAMES).replace("\"", "") + "\",";
+        String extra = key + JsonNodeFactory.instance.textNode(pick(random, ODD_CLASS_NAMES)) + ",";
         if (at < 0) {
-            int brace = json.indexOf('{', random.nextInt(json.length()));
-            return (brace < 0 ? json : json.substring(0, brace + 1) + "\"x\":1,\"x\":2," + json.substring(brace + 1))
+            int brace = pick(random, objectStarts(json));
+            String rest = json.substring(brace + 1);
+            return (json.substring(0, brace + 1) + "\"x\":1,\"x\":2" + (rest.startsWith("}") ? "" : ",") + rest)
                     .getBytes(StandardCharsets.UTF_8);
         }
         return (json.substring(0, at) + extra + json.substring(at)).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Where objects open in compact JSON: the first byte, and a brace right after a key, an array's opening or a comma
+     * (a brace inside a string, as in managedFields' {@code k:{...}} keys, follows none of them).
+     */
+    private static List<Integer> objectStarts(String json) {
+        List<Integer> starts = new ArrayList<>(List.of(0));
+        for (int i = 2; i < json.length(); i++) {
+            char before = json.charAt(i - 1);
+            if (json.charAt(i) == '{' && (before == '[' || before == ',' || before == ':' && json.charAt(i - 2) == '"')) {
+                starts.add(i);
+            }
+        }
+        return starts;
     }
 
     private static byte[] noise(byte[] body, SplittableRandom random) {
