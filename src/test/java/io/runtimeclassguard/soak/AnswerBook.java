@@ -1,9 +1,12 @@
 package io.runtimeclassguard.soak;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.runtimeclassguard.admission.AdmissionResponseBuilder;
+import io.runtimeclassguard.admission.AdmissionReviewCodec;
 import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.policy.evaluation.Decision;
 import io.runtimeclassguard.policy.evaluation.Evaluator;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.testing.AdmissionClient;
 
 import java.util.ArrayList;
@@ -17,7 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * Every request of the soak by its ticket (its place in the send schedule): when it was sent and answered, and which
  * of the most recent cluster states its answer agrees with, compared field by field with the engine's decision under
- * each (allowed, the patch, warnings, the denial's message, the audit annotations). Whether an answer was right is
+ * each, answered as the webhook answers it (allowed, the patch, warnings, the denial's message, the audit annotations). Whether an answer was right is
  * judged at the end, when every change's moment of application is known.
  *
  * <p>Written by many threads, each ticket by one; read after they have all stopped.
@@ -26,6 +29,8 @@ final class AnswerBook {
     /** How many of the latest states an answer is compared with: the one in force, and the two before it. */
     static final int STATES_COMPARED = 3;
     private static final int EXAMPLES = 10;
+    private static final AdmissionReviewCodec CODEC = new AdmissionReviewCodec();
+    private static final AdmissionResponseBuilder RESPONSES = new AdmissionResponseBuilder(CODEC);
 
     enum Status { NOT_SENT, ANSWERED, FAILED, REFUSED }
 
@@ -99,21 +104,19 @@ final class AnswerBook {
         status[ticket] = Status.REFUSED;
     }
 
-    /** The engine's decision for {@code review} under state {@code index}, in the form answers are compared in. */
+    /**
+     * The answer the webhook owes {@code review} under state {@code index}: the engine's decision, answered by the
+     * webhook's own response builder, in the form answers are compared in.
+     */
     private String expected(int index, PodReview review) {
         return expected.computeIfAbsent(((long) index << 32) | mix.indexOf(review), key -> {
             ClusterSnapshot snapshot = timeline.state(index).snapshot();
-            Decision decision = Evaluator.evaluate(review.stage(), review.request(),
-                    snapshot.namespace(review.request().namespace()), snapshot.policies(), snapshot.runtimeClasses());
-            return fingerprint(decision);
+            ReviewRequest request = review.review().request();
+            Decision decision = Evaluator.evaluate(review.stage(), request, snapshot.namespace(request.namespace()),
+                    snapshot.policies(), snapshot.runtimeClasses());
+            byte[] answer = CODEC.encode(RESPONSES.build(review.stage(), review.review(), decision));
+            return fingerprint(AdmissionClient.parse(answer).path("response"));
         });
-    }
-
-    static String fingerprint(Decision decision) {
-        return fingerprint(decision.allowed(),
-                decision.patch().filter(patch -> decision.allowed())
-                        .map(patch -> List.of("add " + patch.path() + " " + patch.runtimeClass())).orElse(List.of()),
-                decision.warnings(), decision.allowed() ? "" : decision.message(), decision.auditAnnotations());
     }
 
     /** An AdmissionReview's {@code response} read as the apiserver reads it. */
@@ -132,13 +135,9 @@ final class AnswerBook {
         Map<String, String> annotations = new TreeMap<>();
         response.path("auditAnnotations").properties().forEach(entry -> annotations.put(entry.getKey(), entry.getValue().asText()));
         boolean allowed = response.path("allowed").asBoolean();
-        return fingerprint(allowed, patch, warnings, allowed ? "" : response.path("status").path("message").asText(), annotations);
-    }
-
-    private static String fingerprint(boolean allowed, List<String> patch, List<String> warnings, String message,
-                                      Map<String, String> annotations) {
-        return "allowed: " + allowed + "\npatch: " + patch + "\nwarnings: " + warnings + "\nmessage: " + message
-                + "\naudit annotations: " + new TreeMap<>(annotations);
+        return "allowed: " + allowed + "\npatch: " + patch + "\nwarnings: " + warnings
+                + "\nmessage: " + (allowed ? "" : response.path("status").path("message").asText())
+                + "\naudit annotations: " + annotations;
     }
 
     /** Judges every answer against the states that may have decided it; call once the requests have stopped. */

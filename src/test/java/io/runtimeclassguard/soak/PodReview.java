@@ -1,10 +1,9 @@
 package io.runtimeclassguard.soak;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.runtimeclassguard.admission.AdmissionReviewCodec;
+import io.runtimeclassguard.admission.IncomingReview;
 import io.runtimeclassguard.policy.evaluation.Stage;
-import io.runtimeclassguard.policy.kube.ObjectInspector;
-import io.runtimeclassguard.policy.kube.Operation;
-import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.testing.AdmissionClient;
 
 import java.nio.charset.StandardCharsets;
@@ -17,9 +16,9 @@ import java.util.Optional;
  * One kind of Pod CREATE the soak sends: the real apiserver request for a Pod in {@code untrusted-workloads}, moved
  * to another namespace and naming another class (or none), sent to one webhook. Only its uid changes per request.
  *
- * @param request what the engine reads from it, for the decision it deserves
+ * @param review what the webhook's codec reads from it, for the decision and the answer it deserves
  */
-record PodReview(String name, Stage stage, String prefix, String suffix, ReviewRequest request) {
+record PodReview(String name, Stage stage, String prefix, String suffix, IncomingReview review) {
     private static final String FIXTURE = "pod-create-untrusted-no-class.mutate.json";
     private static final String UID = "soak-uid";
 
@@ -63,16 +62,10 @@ record PodReview(String name, Stage stage, String prefix, String suffix, ReviewR
             ((ObjectNode) object.path("spec")).put("runtimeClassName", runtimeClass);
         }
         String json = review.toString();
-        String quotedUid = "\"" + UID + "\"";
-        int at = json.indexOf(quotedUid);
-        List<String> groups = new ArrayList<>();
-        request.path("userInfo").path("groups").forEach(group -> groups.add(group.asText()));
-        ReviewRequest engineView = ObjectInspector.request(UID, Operation.fromWireName(request.path("operation").asText()),
-                request.path("kind").path("group").asText(), request.path("kind").path("kind").asText(), "", namespace,
-                request.path("name").asText(), request.path("userInfo").path("username").asText(), groups,
-                request.path("dryRun").asBoolean(), object);
+        int at = json.indexOf("\"" + UID + "\"");
         String name = stage.name().toLowerCase(Locale.ROOT) + " " + namespace + " " + Optional.ofNullable(runtimeClass).orElse("(no class)");
-        return new PodReview(name, stage, json.substring(0, at + 1), json.substring(at + 1 + UID.length()), engineView);
+        return new PodReview(name, stage, json.substring(0, at + 1), json.substring(at + 1 + UID.length()),
+                new AdmissionReviewCodec().decode(json.getBytes(StandardCharsets.UTF_8)));
     }
 
     String path() {
