@@ -134,7 +134,8 @@ class ClusterModeEndpointTest {
         KUBECTL.resource(policy("standard", "colour: blue\n")).update();
 
         await().untilAsserted(() -> assertThat(management("/actuator/prometheus").body())
-                .contains("runtimeclass_guard_policy_reloads_total{result=\"rejected\"} 1.0"));
+                .contains("runtimeclass_guard_policy_reloads_total{result=\"rejected\"} 1.0")
+                .contains("runtimeclass_guard_policy_last_reload_successful 0.0"));
         assertThat(patchedClass(admission.review("/mutate", pod("team-b", null)))).isEqualTo("standard");
         assertThat(management("/actuator/health/readiness").statusCode()).isEqualTo(200);
         assertThat(KUBECTL.events().v1().events().inNamespace(POLICY_NAMESPACE).list().getItems())
