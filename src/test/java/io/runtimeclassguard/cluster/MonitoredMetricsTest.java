@@ -1,0 +1,141 @@
+package io.runtimeclassguard.cluster;
+
+import io.runtimeclassguard.deploy.MonitoringQueries;
+import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.PromQl;
+import io.runtimeclassguard.tls.SelfSignedCertificate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static io.runtimeclassguard.testing.AdmissionClient.fixture;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Every metric the chart's dashboard and alerts read exists in what the webhook really serves on
+ * {@code /actuator/prometheus}, scraped from the whole webhook in cluster mode on a CRUD mock apiserver after it
+ * has decided on both stages: renaming a metric breaks the build, not the dashboard. And every metric of the
+ * webhook's own is on the dashboard.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "management.server.port=0",
+        "runtimeclass-guard.mode=cluster",
+        "runtimeclass-guard.policy-namespace=runtimeclass-guard"})
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MonitoredMetricsTest {
+    private static final MockApiServer API_SERVER = new MockApiServer();
+    /**
+     * Series from outside the webhook, each named in the description of the alert that reads it: Prometheus's
+     * scrape health and kube-state-metrics' view of the Deployment.
+     */
+    private static final Set<String> EXTERNAL = Set.of("up", "kube_deployment_status_replicas_available");
+    private static final Pattern SAMPLE = Pattern.compile("(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]");
+    private static final Pattern HISTOGRAM_PART = Pattern.compile("(.*)_(count|sum)$");
+
+    @Autowired
+    SelfSignedCertificate certificate;
+    @LocalServerPort
+    int port;
+    @LocalManagementPort
+    int managementPort;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private Set<String> served;
+
+    @DynamicPropertySource
+    static void kubeconfig(DynamicPropertyRegistry registry) throws IOException {
+        String kubeconfig = API_SERVER.writeKubeconfig(Files.createTempDirectory("monitored-metrics")).toString();
+        registry.add("runtimeclass-guard.cluster.kubeconfig", () -> kubeconfig);
+    }
+
+    @AfterAll
+    static void stopApiServer() {
+        API_SERVER.close();
+    }
+
+    /** Ready, then one decision per stage, so the per-decision meters exist as they do in any live cluster. */
+    @BeforeAll
+    void scrapeAfterDecisions() {
+        await().until(() -> management("/actuator/health/readiness").statusCode() == 200);
+        AdmissionClient admission = new AdmissionClient(certificate, port);
+        assertThat(admission.post("/mutate", fixture("pod-create-untrusted-no-class.mutate.json")).statusCode()).isEqualTo(200);
+        assertThat(admission.post("/validate", fixture("pod-create-untrusted-after-mutation.validate.json")).statusCode()).isEqualTo(200);
+        served = new TreeSet<>();
+        Matcher sample = SAMPLE.matcher(management("/actuator/prometheus").body());
+        while (sample.find()) {
+            served.add(sample.group(1));
+        }
+    }
+
+    @Test
+    void everyMetricTheDashboardAndTheAlertsReadIsServed() {
+        List<MonitoringQueries.Query> queries = MonitoringQueries.all();
+        assertThat(queries).extracting(MonitoringQueries.Query::source)
+                .anyMatch(source -> source.startsWith("dashboard panel")).anyMatch(source -> source.startsWith("alert"));
+
+        for (MonitoringQueries.Query query : queries) {
+            for (String metric : PromQl.metricNames(query.expression())) {
+                assertThat(served.contains(metric) || EXTERNAL.contains(metric))
+                        .as("%s reads %s, which /actuator/prometheus does not serve (served: %s)", query.source(), metric,
+                                served.stream().filter(name -> name.startsWith("runtimeclass_guard_")).toList())
+                        .isTrue();
+            }
+        }
+    }
+
+    @Test
+    void everyMetricOfTheWebhooksOwnIsOnTheDashboard() {
+        Set<String> shown = new TreeSet<>();
+        MonitoringQueries.dashboard().forEach(query -> shown.addAll(PromQl.metricNames(query.expression())));
+
+        for (String metric : served) {
+            if (!metric.startsWith("runtimeclass_guard_")) {
+                continue;
+            }
+            Matcher histogramPart = HISTOGRAM_PART.matcher(metric);
+            boolean histogramShownByBuckets = histogramPart.matches() && shown.contains(histogramPart.group(1) + "_bucket");
+            assertThat(shown.contains(metric) || histogramShownByBuckets)
+                    .as("%s is served but on no panel of %s", metric, MonitoringQueries.DASHBOARD).isTrue();
+        }
+    }
+
+    @Test
+    void theScrapeHoldsWhatTheTestsRelyOn() {
+        assertThat(served).contains("runtimeclass_guard_admission_latency_seconds_bucket",
+                "runtimeclass_guard_informer_watching", "runtimeclass_guard_tls_certificate_expiry_seconds");
+        assertThat(served).as("series listed as external are not the webhook's").doesNotContainAnyElementsOf(EXTERNAL);
+    }
+
+    private HttpResponse<String> management(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException failure) {
+            throw new AssertionError(failure);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(interrupted);
+        }
+    }
+}
