@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.node.v1.RuntimeClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.ManagementPort;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,11 +26,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 
 import static io.runtimeclassguard.testing.AdmissionClient.bytes;
 import static io.runtimeclassguard.testing.AdmissionClient.fixtureTree;
@@ -64,12 +61,10 @@ class ClusterModeEndpointTest {
     @LocalManagementPort
     int managementPort;
     private AdmissionClient admission;
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @DynamicPropertySource
     static void kubeconfig(DynamicPropertyRegistry registry) throws IOException {
-        String kubeconfig = API_SERVER.writeKubeconfig(Files.createTempDirectory("cluster-mode-endpoint")).toString();
-        registry.add("runtimeclass-guard.cluster.kubeconfig", () -> kubeconfig);
+        API_SERVER.configureWebhook(registry);
     }
 
     @AfterAll
@@ -163,15 +158,7 @@ class ClusterModeEndpointTest {
     }
 
     private HttpResponse<String> management(String path) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException failure) {
-            throw new AssertionError(failure);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(interrupted);
-        }
+        return ManagementPort.get(managementPort, path);
     }
 
     private static RuntimeClass runtimeClass(String name) {

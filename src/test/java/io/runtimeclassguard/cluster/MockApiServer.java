@@ -9,7 +9,9 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
+import org.springframework.test.context.DynamicPropertyRegistry;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -48,7 +50,7 @@ final class MockApiServer implements AutoCloseable {
     }
 
     /** The same server written as a kubeconfig file, for code that is configured rather than handed a client. */
-    Path writeKubeconfig(Path directory) throws java.io.IOException {
+    Path writeKubeconfig(Path directory) throws IOException {
         Path kubeconfig = directory.resolve("kubeconfig");
         Files.writeString(kubeconfig, """
                 apiVersion: v1
@@ -69,6 +71,12 @@ final class MockApiServer implements AutoCloseable {
                 current-context: mock
                 """.formatted(port));
         return kubeconfig;
+    }
+
+    /** Points the webhook under test at this server, through a kubeconfig in a fresh temporary folder. */
+    void configureWebhook(DynamicPropertyRegistry registry) throws IOException {
+        String kubeconfig = writeKubeconfig(Files.createTempDirectory("mock-apiserver")).toString();
+        registry.add("runtimeclass-guard.cluster.kubeconfig", () -> kubeconfig);
     }
 
     /** Closes every connection, watches included; the objects stay, as in etcd. */

@@ -2,6 +2,7 @@ package io.runtimeclassguard.cluster;
 
 import io.runtimeclassguard.deploy.MonitoringQueries;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.ManagementPort;
 import io.runtimeclassguard.testing.PromQl;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
@@ -17,11 +18,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -60,13 +57,11 @@ class MonitoredMetricsTest {
     int port;
     @LocalManagementPort
     int managementPort;
-    private final HttpClient http = HttpClient.newHttpClient();
     private Set<String> served;
 
     @DynamicPropertySource
     static void kubeconfig(DynamicPropertyRegistry registry) throws IOException {
-        String kubeconfig = API_SERVER.writeKubeconfig(Files.createTempDirectory("monitored-metrics")).toString();
-        registry.add("runtimeclass-guard.cluster.kubeconfig", () -> kubeconfig);
+        API_SERVER.configureWebhook(registry);
     }
 
     @AfterAll
@@ -128,14 +123,6 @@ class MonitoredMetricsTest {
     }
 
     private HttpResponse<String> management(String path) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException failure) {
-            throw new AssertionError(failure);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(interrupted);
-        }
+        return ManagementPort.get(managementPort, path);
     }
 }
