@@ -4,7 +4,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
-import java.util.Set;
+import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * The command line, from the same jar as the webhook and without starting Spring: the same policy
@@ -13,22 +14,25 @@ import java.util.Set;
 @Command(name = "runtimeclass-guard", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Check manifests and policies offline with the webhook's own decisions.",
         subcommands = {CheckCommand.class, ValidateCommand.class, ExplainCommand.class, AuditReportCommand.class,
-                CommandLine.HelpCommand.class})
+                ScanCommand.class, CommandLine.HelpCommand.class})
 public final class Cli {
     /** Exit status when a check finds a denial or a lint finds an error. */
     public static final int FINDINGS = 1;
     /** Exit status when the input cannot be read at all. */
     public static final int UNREADABLE = 2;
 
-    private static final Set<String> COMMANDS = Set.of("check", "validate", "explain", "audit-report", "help",
-            "--help", "-h", "--version", "-V");
+    /** Spring Boot's way of setting a property on the command line, {@code --name=value}: the webhook's arguments. */
+    private static final Pattern WEBHOOK_ARGUMENT = Pattern.compile("--[^=\\s]+=.*");
 
     private Cli() {
     }
 
-    /** Whether these arguments ask for the command line rather than the webhook. */
+    /**
+     * Whether these arguments ask for the command line rather than the webhook. Only no argument, or nothing but
+     * {@code --name=value} properties, starts the webhook: a mistyped command must say so, not start a server.
+     */
     public static boolean handles(String[] args) {
-        return args.length > 0 && COMMANDS.contains(args[0]);
+        return !Arrays.stream(args).allMatch(arg -> WEBHOOK_ARGUMENT.matcher(arg).matches());
     }
 
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
@@ -38,6 +42,18 @@ public final class Cli {
         commandLine.setExecutionExceptionHandler((failure, line, parsed) -> {
             line.getErr().println("error: " + failure.getMessage());
             return UNREADABLE;
+        });
+        CommandLine.IParameterExceptionHandler usageErrors = commandLine.getParameterExceptionHandler();
+        commandLine.setParameterExceptionHandler((failure, arguments) -> {
+            if (failure.getCommandLine() == commandLine && failure instanceof CommandLine.UnmatchedArgumentException
+                    && arguments.length > 0 && !arguments[0].startsWith("-")) {
+                err.println("unknown command \"" + arguments[0] + "\"; the commands are: "
+                        + String.join(", ", commandLine.getSubcommands().keySet()) + ".");
+                err.println("Without a command, or with only --name=value properties, the webhook starts.");
+                err.flush();
+                return CommandLine.ExitCode.USAGE;
+            }
+            return usageErrors.handleParseException(failure, arguments);
         });
         int status = commandLine.execute(args);
         out.flush();

@@ -13,29 +13,64 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
+
+import io.runtimeclassguard.scan.ScannedKind;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 class RbacTest {
 
+    private static final List<Tuple> READS = List.of(
+            tuple("", "namespaces", Set.of("get", "list", "watch")),
+            tuple("node.k8s.io", "runtimeclasses", Set.of("get", "list", "watch")));
+    private static final List<Tuple> NAMESPACE_RULES = List.of(
+            tuple("", "configmaps", Set.of("get", "list", "watch")),
+            tuple("", "events", Set.of("create", "patch")),
+            tuple("events.k8s.io", "events", Set.of("create", "patch")));
+    /** What the background scan lists: every kind it reads, and nothing but list. */
+    private static final List<Tuple> SCAN_LISTS = ScannedKind.OWNERS_FIRST.stream()
+            .map(kind -> tuple(kind.group(), kind.resource(), Set.of("list"))).toList();
+
     private final Rendered rendered = Helm.template();
 
     @Test
-    void clusterRoleOnlyReadsNamespacesAndRuntimeClasses() {
-        assertThat(expand(rendered.single(ClusterRole.class).getRules())).containsExactlyInAnyOrder(
-                tuple("", "namespaces", Set.of("get", "list", "watch")),
-                tuple("node.k8s.io", "runtimeclasses", Set.of("get", "list", "watch")));
+    void clusterRoleReadsNamespacesAndRuntimeClassesAndListsWhatTheScanReads() {
+        assertThat(expand(rendered.single(ClusterRole.class).getRules()))
+                .containsExactlyInAnyOrderElementsOf(concat(READS, SCAN_LISTS));
     }
 
     @Test
-    void roleReadsConfigMapsAndWritesEventsInTheReleaseNamespaceOnly() {
+    void roleReadsConfigMapsWritesEventsAndHoldsTheScanLeaseInTheReleaseNamespaceOnly() {
         Role role = rendered.single(Role.class);
 
         assertThat(role.getMetadata().getNamespace()).isEqualTo(Helm.NAMESPACE);
-        assertThat(expand(role.getRules())).containsExactlyInAnyOrder(
-                tuple("", "configmaps", Set.of("get", "list", "watch")),
-                tuple("", "events", Set.of("create", "patch")),
-                tuple("events.k8s.io", "events", Set.of("create", "patch")));
+        assertThat(expand(role.getRules())).containsExactlyInAnyOrderElementsOf(concat(NAMESPACE_RULES, List.of(
+                tuple("coordination.k8s.io", "leases", Set.of("create")),
+                tuple("coordination.k8s.io", "leases", Set.of("get", "patch")))));
+        assertThat(role.getRules()).filteredOn(rule -> rule.getResourceNames() != null && !rule.getResourceNames().isEmpty())
+                .singleElement().satisfies(rule -> {
+                    assertThat(rule.getResources()).containsExactly("leases");
+                    assertThat(rule.getResourceNames()).containsExactly(ScanChartTest.leaseName(rendered));
+                });
+    }
+
+    @Test
+    void withoutTheScanItListsNothingAndHoldsNoLease() {
+        Rendered off = Helm.template("--set", "scan.enabled=false");
+
+        assertThat(expand(off.single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(READS);
+        assertThat(expand(off.single(Role.class).getRules())).containsExactlyInAnyOrderElementsOf(NAMESPACE_RULES);
+    }
+
+    @Test
+    void reportsMayBeWrittenOnlyWhenEnabled() {
+        Rendered reports = Helm.template("--set", "scan.reports.enabled=true");
+
+        assertThat(expand(reports.single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(READS,
+                SCAN_LISTS, List.of(tuple("openreports.io", "reports", Set.of("get", "list", "create", "update", "delete")))));
+        assertThat(expand(Helm.template("--set", "scan.enabled=false", "--set", "scan.reports.enabled=true")
+                .single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(READS);
     }
 
     @Test
@@ -71,9 +106,16 @@ class RbacTest {
             assertThat(rule.getResources()).doesNotContain("*").noneMatch(r -> r.contains("/"));
             assertThat(rule.getVerbs()).doesNotContain("*", "escalate", "bind", "impersonate");
             assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
-            assertThat(rule.getResourceNames()).isNullOrEmpty();
         });
+        assertThat(rules).filteredOn(rule -> rule.getResourceNames() != null && !rule.getResourceNames().isEmpty())
+                .as("only the scan's own Lease is named").singleElement()
+                .satisfies(rule -> assertThat(rule.getApiGroups()).containsExactly("coordination.k8s.io"));
         assertThat(rendered.single(ClusterRole.class).getAggregationRule()).isNull();
+    }
+
+    @SafeVarargs
+    private static List<Tuple> concat(List<Tuple>... lists) {
+        return Stream.of(lists).flatMap(List::stream).toList();
     }
 
     /** (apiGroup, resource, verbs) for every combination a rule grants. */

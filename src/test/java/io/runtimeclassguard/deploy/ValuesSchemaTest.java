@@ -38,6 +38,7 @@ class ValuesSchemaTest {
         "prometheusRule.runbookBaseURL=https://x, runbookBaseURL",
         "prometheusRule.denialSurge.minimal=3, minimal",
         "grafanaDashboard.enable=true, enable",
+        "scan.reports.maxResult=10, maxResult",
     })
     void aTypoAnywhereFailsTheInstall(String assignment, String typo) {
         Helm.Result result = Helm.templateFailure(Helm.CHART, "--set", assignment);
@@ -60,6 +61,8 @@ class ValuesSchemaTest {
         "prometheusRule.latencyPercentOfTimeout=0",
         "prometheusRule.denialSurge.factor=1",
         "grafanaDashboard.namespace=Monitoring",
+        "scan.period=10 minutes",
+        "scan.chunkSize=0",
     })
     void aValueTheApiWouldRejectFailsTheInstall(String assignment) {
         Helm.Result result = Helm.templateFailure(Helm.CHART, "--set", assignment);
