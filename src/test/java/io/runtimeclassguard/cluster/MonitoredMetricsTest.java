@@ -1,5 +1,6 @@
 package io.runtimeclassguard.cluster;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.runtimeclassguard.deploy.MonitoringQueries;
 import io.runtimeclassguard.testing.AdmissionClient;
 import io.runtimeclassguard.testing.ManagementPort;
@@ -17,13 +18,20 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static io.runtimeclassguard.testing.AdmissionClient.fixture;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,25 +39,42 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Every metric the chart's dashboard and alerts read exists in what the webhook really serves on
- * {@code /actuator/prometheus}, scraped from the whole webhook in cluster mode on a CRUD mock apiserver after it
- * has decided on both stages: renaming a metric breaks the build, not the dashboard. And every metric of the
- * webhook's own is on the dashboard.
+ * {@code /actuator/prometheus}, scraped from the whole webhook in cluster mode on a CRUD mock apiserver holding the
+ * shipped policies and {@code src/test/resources/scan/running.yaml}, once it has decided on both stages and its
+ * background scan has found the one violating Pod: renaming a metric breaks the build, not the dashboard. And every
+ * metric of the webhook's own is on the dashboard.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",
         "runtimeclass-guard.mode=cluster",
-        "runtimeclass-guard.policy-namespace=runtimeclass-guard"})
+        "runtimeclass-guard.policy-namespace=runtimeclass-guard",
+        "runtimeclass-guard.scan.period=2s",
+        "runtimeclass-guard.scan.jitter=0s"})
 @DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MonitoredMetricsTest {
     private static final MockApiServer API_SERVER = new MockApiServer();
+
+    static {
+        try (KubernetesClient kubectl = API_SERVER.newClient(); Stream<Path> policies = Files.list(Path.of("policies"))) {
+            List<Path> manifests = new ArrayList<>(policies.filter(file -> file.toString().endsWith(".yaml")).sorted().toList());
+            manifests.add(Path.of("src/test/resources/scan/running.yaml"));
+            for (Path manifest : manifests) {
+                kubectl.load(new ByteArrayInputStream(Files.readAllBytes(manifest))).items()
+                        .forEach(object -> kubectl.resource(object).create());
+            }
+        } catch (IOException unreadable) {
+            throw new UncheckedIOException(unreadable);
+        }
+    }
     /**
      * Series from outside the webhook, each named in the description of the alert that reads it: Prometheus's
      * scrape health and kube-state-metrics' view of the Deployment.
      */
     private static final Set<String> EXTERNAL = Set.of("up", "kube_deployment_status_replicas_available");
     private static final Pattern SAMPLE = Pattern.compile("(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]");
-    private static final Pattern HISTOGRAM_PART = Pattern.compile("(.*)_(count|sum)$");
+    /** The series a histogram or timer is served as; a panel that shows one of them shows the meter. */
+    private static final Pattern METER_PART = Pattern.compile("(.*)_(bucket|count|sum|max)$");
 
     @Autowired
     SelfSignedCertificate certificate;
@@ -69,18 +94,27 @@ class MonitoredMetricsTest {
         API_SERVER.close();
     }
 
-    /** Ready, then one decision per stage, so the per-decision meters exist as they do in any live cluster. */
+    /**
+     * Ready, then one decision per stage and a scan that found a violation, so the meters that appear only then exist
+     * as they do in any live cluster.
+     */
     @BeforeAll
-    void scrapeAfterDecisions() {
+    void scrapeAfterDecisionsAndAScan() {
         await().until(() -> management("/actuator/health/readiness").statusCode() == 200);
         AdmissionClient admission = new AdmissionClient(certificate, port);
         assertThat(admission.post("/mutate", fixture("pod-create-untrusted-no-class.mutate.json")).statusCode()).isEqualTo(200);
         assertThat(admission.post("/validate", fixture("pod-create-untrusted-after-mutation.validate.json")).statusCode()).isEqualTo(200);
-        served = new TreeSet<>();
+        await().atMost(Duration.ofMinutes(1)).until(() -> scrape().contains("runtimeclass_guard_existing_violations"));
+        served = scrape();
+    }
+
+    private Set<String> scrape() {
+        Set<String> names = new TreeSet<>();
         Matcher sample = SAMPLE.matcher(management("/actuator/prometheus").body());
         while (sample.find()) {
-            served.add(sample.group(1));
+            names.add(sample.group(1));
         }
+        return names;
     }
 
     @Test
@@ -108,9 +142,10 @@ class MonitoredMetricsTest {
             if (!metric.startsWith("runtimeclass_guard_")) {
                 continue;
             }
-            Matcher histogramPart = HISTOGRAM_PART.matcher(metric);
-            boolean histogramShownByBuckets = histogramPart.matches() && shown.contains(histogramPart.group(1) + "_bucket");
-            assertThat(shown.contains(metric) || histogramShownByBuckets)
+            Matcher part = METER_PART.matcher(metric);
+            boolean meterShown = part.matches() && shown.stream().anyMatch(name -> METER_PART.matcher(name).matches()
+                    && name.startsWith(part.group(1) + "_"));
+            assertThat(shown.contains(metric) || meterShown)
                     .as("%s is served but on no panel of %s", metric, MonitoringQueries.DASHBOARD).isTrue();
         }
     }
@@ -118,7 +153,8 @@ class MonitoredMetricsTest {
     @Test
     void theScrapeHoldsWhatTheTestsRelyOn() {
         assertThat(served).contains("runtimeclass_guard_admission_latency_seconds_bucket",
-                "runtimeclass_guard_informer_watching", "runtimeclass_guard_tls_certificate_expiry_seconds");
+                "runtimeclass_guard_informer_watching", "runtimeclass_guard_tls_certificate_expiry_seconds",
+                "runtimeclass_guard_existing_violations");
         assertThat(served).as("series listed as external are not the webhook's").doesNotContainAnyElementsOf(EXTERNAL);
     }
 
