@@ -3,6 +3,7 @@ package io.runtimeclassguard.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.regex.Pattern;
@@ -36,7 +37,12 @@ public final class Cli {
     }
 
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine commandLine = new CommandLine(new Cli());
+        return run(args, System.in, out, err);
+    }
+
+    /** Runs with {@code in} as the standard input that {@code audit-report -} reads. */
+    public static int run(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(new Cli(), new Factory(in));
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((failure, line, parsed) -> {
@@ -64,6 +70,15 @@ public final class Cli {
     /** Output for people (the default) or for programs. */
     public enum Output {
         text, json
+    }
+
+    /** Creates the commands, handing the standard input to the one that reads it. */
+    private record Factory(InputStream in) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> type) throws Exception {
+            return type == AuditReportCommand.class ? type.cast(new AuditReportCommand(in))
+                    : CommandLine.defaultFactory().create(type);
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

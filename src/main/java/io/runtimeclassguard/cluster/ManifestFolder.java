@@ -59,14 +59,24 @@ public final class ManifestFolder {
 
     /** @param policyNamespace the namespace a cluster reads policy ConfigMaps from */
     public static Contents read(Path folder, String policyNamespace) {
+        return read(manifestFiles(folder).stream().map(file -> PolicySource.manifest(file.toString(), readText(file)))
+                .toList(), policyNamespace);
+    }
+
+    /**
+     * The same for manifests that are not files of a folder (resources of the jar, say).
+     *
+     * @param manifests each one a {@link PolicySource#manifest manifest}, named by its origin
+     */
+    public static Contents read(List<PolicySource> manifests, String policyNamespace) {
         List<YamlDocuments> files = new ArrayList<>();
         Gathered objects = new Gathered(policyNamespace);
-        for (Path file : manifestFiles(folder)) {
+        for (PolicySource manifest : manifests) {
             // Composed once: the policies and the other objects are read from the same trees, and a file that is not
             // valid YAML is reported once, by the loader, with its line and column.
-            YamlDocuments yaml = YamlDocuments.read(PolicySource.manifest(file.toString(), readText(file)));
+            YamlDocuments yaml = YamlDocuments.read(manifest);
             files.add(yaml);
-            objects.read(file.toString(), yaml.objects());
+            objects.read(manifest.origin().toString(), yaml.objects());
         }
         PolicyLoadResult result = PolicyLoader.loadComposed(files);
         return new Contents(new ClusterSnapshot(result.policies(), objects.namespaces,

@@ -239,34 +239,6 @@ class CliTest {
     }
 
     @Test
-    void auditReportSummarisesDecisionsFromTheApiserverAuditLog() throws IOException {
-        Run run = run("audit-report", "-o", "json", "src/test/resources/kube-apiserver-1.35/audit-log-pod-create.jsonl");
-
-        JsonNode report = Json.MAPPER.readTree(run.out());
-        assertThat(run.status()).isZero();
-        assertThat(report.path("decisions").asInt()).isEqualTo(1);
-        assertThat(report.path("byPolicy").path("untrusted").asInt()).isEqualTo(1);
-        assertThat(report.path("byRuntimeClass").path("gvisor").asInt()).isEqualTo(1);
-        assertThat(report.path("byDecision").path("allowed").asInt()).isEqualTo(1);
-    }
-
-    @Test
-    void auditReportListsDenialsAndSkipsJunkLines(@TempDir Path dir) throws IOException {
-        Path log = dir.resolve("audit.jsonl");
-        Files.writeString(log, """
-                {"objectRef":{"namespace":"untrusted-workloads","name":"web"},"user":{"username":"bob"},"responseStatus":{"code":403},"annotations":{"pods.mutate.runtimeclass-guard.io/decision":"denied","pods.mutate.runtimeclass-guard.io/policy":"untrusted","pods.mutate.runtimeclass-guard.io/reason":"class-not-allowed"}}
-                not json
-                {"objectRef":{"namespace":"default","name":"x"},"annotations":{}}
-                """);
-
-        Run run = run("audit-report", log.toString());
-
-        assertThat(run.out()).contains("3 audit events, 1 with a RuntimeClass decision")
-                .contains("untrusted-workloads/web by bob: policy untrusted, reason class-not-allowed");
-        assertThat(run.err()).contains("1 of 3 lines are not JSON");
-    }
-
-    @Test
     void onlyNoArgumentsOrPropertiesStartTheWebhook() {
         assertThat(Cli.handles(new String[]{})).isFalse();
         assertThat(Cli.handles(new String[]{"--server.port=9443", "--runtimeclass-guard.mode=cluster"})).isFalse();
