@@ -106,7 +106,7 @@ public final class Soak implements Callable<Integer> {
             try (WebhookProcess webhook = WebhookProcess.launch(work, webhookCommand(cluster, tls), STARTUP)) {
                 // A soak cut short (its time limit, ^C) must not leave the webhook running.
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> webhook.process().destroyForcibly()));
-                ManagementPort management = new ManagementPort(webhook.managementPort());
+                WebhookMetrics metrics = new WebhookMetrics(webhook.managementPort());
                 AnswerBook book = new AnswerBook(PodReview.mix(), timeline,
                         Math.toIntExact((length.toSeconds() + GRACE_AFTER_SIGTERM.toSeconds() + 10) * rate));
                 MemorySampler memory = new MemorySampler(webhook.process().pid());
@@ -116,7 +116,7 @@ public final class Soak implements Callable<Integer> {
                     memory.start(traffic.startedAt());
                     Schedule schedule = new Schedule(traffic.startedAt(), length, rounds * 9);
                     for (int round = 0; round < rounds; round++) {
-                        cycle(schedule, model, timeline, management, tls, trust, webhook, certificates.get(round + 1));
+                        cycle(schedule, model, timeline, metrics, tls, trust, webhook, certificates.get(round + 1));
                     }
                     schedule.sleepUntil(length);
                     report.memory(memory.at(Duration.ofMinutes(1)), memory.at(Duration.ofMinutes(2)), memory.now());
@@ -138,26 +138,26 @@ public final class Soak implements Callable<Integer> {
     }
 
     /** One round of faults, nine changes, each applied and awaited at its time in the schedule. */
-    private void cycle(Schedule schedule, ClusterModel model, Timeline timeline, ManagementPort management,
+    private void cycle(Schedule schedule, ClusterModel model, Timeline timeline, WebhookMetrics metrics,
                        SecretVolume tls, SSLContext trust, WebhookProcess webhook, SelfSignedCertificate next)
             throws InterruptedException {
         schedule.next();
-        double appliedBefore = counter(management, RELOADS_APPLIED);
+        double appliedBefore = counter(metrics, RELOADS_APPLIED);
         make(timeline, model.editPolicies("policy edit: untrusted also allows kata", "policy-untrusted",
                 text -> text.replace("allowed: [gvisor]", "allowed: [gvisor, kata]")),
-                () -> counter(management, RELOADS_APPLIED) > appliedBefore);
+                () -> counter(metrics, RELOADS_APPLIED) > appliedBefore);
 
         schedule.next();
-        double rejectedBefore = counter(management, RELOADS_REJECTED);
+        double rejectedBefore = counter(metrics, RELOADS_REJECTED);
         make(timeline, model.editPolicies("broken policy edit: staging gets an unknown field", "policy-staging",
                 text -> text + "colour: blue\n"),
-                () -> counter(management, RELOADS_REJECTED) > rejectedBefore);
+                () -> counter(metrics, RELOADS_REJECTED) > rejectedBefore);
 
         schedule.next();
-        runtimeClassChange(timeline, management, model.deleteRuntimeClass("RuntimeClass gvisor deleted", "gvisor"));
+        runtimeClassChange(timeline, metrics, model.deleteRuntimeClass("RuntimeClass gvisor deleted", "gvisor"));
 
         schedule.next();
-        runtimeClassChange(timeline, management, model.recreateRuntimeClass("RuntimeClass gvisor created again", "gvisor"));
+        runtimeClassChange(timeline, metrics, model.recreateRuntimeClass("RuntimeClass gvisor created again", "gvisor"));
 
         schedule.next();
         BigInteger serial = ServedCertificate.serial(next);
@@ -171,27 +171,27 @@ public final class Soak implements Callable<Integer> {
                 "apiserver gone " + OUTAGE.toSeconds() + " s (watches drop, 410 Gone on resume); kata-fc deleted meanwhile",
                 "kata-fc", OUTAGE);
         int known = outage.after().runtimeClasses().byName().size();
-        make(timeline, outage, () -> management.metric(RUNTIME_CLASSES_KNOWN).orElse(-1) == known
-                && WATCHES.stream().allMatch(resource -> management.metric(
+        make(timeline, outage, () -> metrics.metric(RUNTIME_CLASSES_KNOWN).orElse(-1) == known
+                && WATCHES.stream().allMatch(resource -> metrics.metric(
                         "runtimeclass_guard_informer_watching{resource=\"" + resource + "\"}").orElse(0) == 1));
 
         schedule.next();
-        double appliedBeforeRepair = counter(management, RELOADS_APPLIED);
+        double appliedBeforeRepair = counter(metrics, RELOADS_APPLIED);
         make(timeline, model.restorePolicies("policy repaired: staging as shipped", "policy-staging"),
-                () -> counter(management, RELOADS_APPLIED) > appliedBeforeRepair);
+                () -> counter(metrics, RELOADS_APPLIED) > appliedBeforeRepair);
 
         schedule.next();
-        double appliedBeforeRevert = counter(management, RELOADS_APPLIED);
+        double appliedBeforeRevert = counter(metrics, RELOADS_APPLIED);
         make(timeline, model.restorePolicies("policy edit reverted: untrusted as shipped", "policy-untrusted"),
-                () -> counter(management, RELOADS_APPLIED) > appliedBeforeRevert);
+                () -> counter(metrics, RELOADS_APPLIED) > appliedBeforeRevert);
 
         schedule.next();
-        runtimeClassChange(timeline, management, model.recreateRuntimeClass("RuntimeClass kata-fc created again", "kata-fc"));
+        runtimeClassChange(timeline, metrics, model.recreateRuntimeClass("RuntimeClass kata-fc created again", "kata-fc"));
     }
 
-    private void runtimeClassChange(Timeline timeline, ManagementPort management, Change change) throws InterruptedException {
+    private void runtimeClassChange(Timeline timeline, WebhookMetrics metrics, Change change) throws InterruptedException {
         int known = change.after().runtimeClasses().byName().size();
-        make(timeline, change, () -> management.metric(RUNTIME_CLASSES_KNOWN).orElse(-1) == known);
+        make(timeline, change, () -> metrics.metric(RUNTIME_CLASSES_KNOWN).orElse(-1) == known);
     }
 
     /** Records the change as issued, makes it, and waits until the webhook is seen to apply it. */
@@ -220,8 +220,8 @@ public final class Soak implements Callable<Integer> {
         return -1;
     }
 
-    private static double counter(ManagementPort management, String series) {
-        return management.metric(series).orElse(0);
+    private static double counter(WebhookMetrics metrics, String series) {
+        return metrics.metric(series).orElse(0);
     }
 
     private static BigInteger servedSerial(SSLContext trust, int port) {

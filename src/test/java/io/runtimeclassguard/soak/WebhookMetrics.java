@@ -10,12 +10,12 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
 
-/** What the webhook says about itself on its management port: its Prometheus metrics. */
-final class ManagementPort {
+/** The webhook's Prometheus scrape on its management port, read series by series. */
+final class WebhookMetrics {
     private final URI base;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    ManagementPort(int port) {
+    WebhookMetrics(int port) {
         this.base = URI.create("http://127.0.0.1:" + port);
     }
 
