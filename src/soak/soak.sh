@@ -20,9 +20,10 @@ RATE=${SOAK_RATE:-1000}
 OUT=target/soak
 mkdir -p "$OUT"
 
+# KUBE_BIN: a folder with etcd, kube-apiserver and kubectl (as for make e2e; never committed) to soak against instead.
+cluster=()
 if [[ -n "${KUBE_BIN:-}" ]]; then
-  echo "make soak: KUBE_BIN is not supported yet; the soak runs against the fabric8 mock apiserver only." >&2
-  exit 2
+  cluster=(--kube-bin "$(cd "$KUBE_BIN" && pwd)")
 fi
 if [[ "${SOAK_SKIP_BUILD:-0}" != 1 ]]; then
   nice ./mvnw -B -ntp -q -DskipTests package dependency:build-classpath -Dmdep.includeScope=test \
@@ -39,4 +40,4 @@ trap cleanup EXIT
 limit=$(awk -v m="$MINUTES" 'BEGIN {printf "%d", m * 60 + 300}')
 timeout --kill-after=30s "${limit}s" "$JAVA" -Xmx1g -cp "target/test-classes:target/classes:$(cat "$OUT/classpath")" \
   io.runtimeclassguard.soak.Soak --minutes "$MINUTES" --rate "$RATE" --jar "$WORK/app/runtimeclass-guard.jar" \
-  --work "$WORK/run" --results "$OUT/results.md"
+  --work "$WORK/run" --results "$OUT/results.md" "${cluster[@]}"

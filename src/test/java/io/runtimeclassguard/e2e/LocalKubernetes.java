@@ -25,7 +25,7 @@ import static org.awaitility.Awaitility.await;
  * and an audit log of Pod requests at RequestResponse. No nodes, no scheduler: Pods are admitted and stored,
  * which is all admission needs.
  */
-final class LocalKubernetes implements AutoCloseable {
+public final class LocalKubernetes implements AutoCloseable {
     static final String KUBE_BIN = "KUBE_BIN";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
@@ -43,7 +43,7 @@ final class LocalKubernetes implements AutoCloseable {
     }
 
     /** Starts etcd and the apiserver and returns once {@code /readyz} says ok; stops what it started if that fails. */
-    static LocalKubernetes start(Path bin, Path work, TestPki pki) throws IOException {
+    public static LocalKubernetes start(Path bin, Path work, TestPki pki) throws IOException {
         LocalKubernetes kubernetes = new LocalKubernetes(bin, work);
         try {
             kubernetes.launch(pki);
@@ -130,7 +130,7 @@ final class LocalKubernetes implements AutoCloseable {
         awaitReady();
     }
 
-    Path kubeconfig() {
+    public Path kubeconfig() {
         return kubeconfig;
     }
 
@@ -138,7 +138,7 @@ final class LocalKubernetes implements AutoCloseable {
         return auditLog;
     }
 
-    KubernetesClient newClient() {
+    public KubernetesClient newClient() {
         return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig.toFile())).build();
     }
 
