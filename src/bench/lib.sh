@@ -32,6 +32,9 @@ verdict() { awk -v v="$1" -v lim="$2" 'BEGIN {print (v != "" && v != "-" && v+0 
 rss_mib() { awk '/^VmRSS:/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 # Proportional set size: shared pages (the AOT cache is a file mapping) count once among the processes mapping them.
 pss_mib() { awk '/^Pss:/ {printf "%.0f", $2/1024}' "/proc/$1/smaps_rollup"; }
+# Resident memory that no file backs (heap, JIT code, the AOT cache's written pages, malloc): what a memory limit
+# cannot reclaim. The rest of RSS is clean file pages (the AOT cache's read-only part, the JVM's libraries).
+anon_mib() { awk '/^RssAnon:/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 # CPU the whole process has used (every thread), in ms.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
 # CPU by thread group, in ms: "main=… c2=… c1=… gc_vm=… other=…"
