@@ -72,8 +72,8 @@ public final class Soak implements Callable<Integer> {
     @Option(names = "--jar", required = true, description = "The webhook's jar, extracted as the image lays it out.")
     private Path jar;
 
-    @Option(names = "--java-options", defaultValue = "-XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError",
-            description = "JVM options of the webhook: the chart's memory limit and javaToolOptions (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--java-options", required = true,
+            description = "JVM options of the webhook, as the image and the chart set them (soak.sh reads them from there).")
     private String javaOptions;
 
     @Option(names = "--policies", defaultValue = "policies", description = "The manifests the cluster starts with (default: ${DEFAULT-VALUE}).")
