@@ -1,0 +1,318 @@
+package io.runtimeclassguard.policy.backstop;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.runtimeclassguard.policy.evaluation.Decision.Reason;
+import io.runtimeclassguard.policy.model.Mode;
+import io.runtimeclassguard.policy.model.NameGlob;
+import io.runtimeclassguard.policy.model.PolicySet;
+import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.RuntimeClassRule;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Compiles a policy set into the {@link Backstop}: admission policies whose CEL decides what the evaluator
+ * decides wherever CEL can see enough (the governing policy, exemptions, a class outside {@code allowed}, a
+ * missing class where one is required or a default exists) and leaves the rest to the webhook and to the
+ * apiserver's RuntimeClass plugin (whether a class exists, scheduling and overhead conflicts).
+ *
+ * <p>All four policies share one {@code variables} block, so the governing policy is computed one way: the
+ * highest-priority policy matching the namespace, whatever its mode, exactly as {@link PolicySet#governing}.
+ * Each validating policy then acts only where the governing policy has its mode.
+ */
+public final class BackstopGenerator {
+    /** The variables every generated policy declares, in order; expressions read them as {@code variables.<name>}. */
+    public static final List<String> VARIABLES = List.of("namespaceLabels", "governing", "policy", "mode", "exempt",
+            "terminating", "isPod", "specPath", "podSpec", "runtimeClass", "defaultClass", "classAllowed",
+            "classRequired", "violation", "inject", "allowedText", "objectName", "message");
+    /** The audit annotation keys, as the webhook writes them; the apiserver prefixes each with the policy name. */
+    public static final List<String> AUDIT_ANNOTATIONS = List.of("decision", "policy", "runtime-class", "reason");
+    /** The JSON Patch the mutating policy applies; it adds the class only where {@code variables.inject} names one. */
+    public static final String INJECT_EXPRESSION = "variables.inject == '' ? [] : [JSONPatch{op: 'add', "
+            + "path: '/spec/runtimeClassName', value: variables.inject}]";
+
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    private static final String POD_SPEC_PATH = "spec";
+    private static final String CRONJOB_SPEC_PATH = "spec.jobTemplate.spec.template.spec";
+    private static final String TEMPLATE_SPEC_PATH = "spec.template.spec";
+
+    private BackstopGenerator() {
+    }
+
+    public static Backstop generate(PolicySet policies, BackstopScope scope) {
+        ArrayNode variables = variables(policies);
+        Map<Mode, ObjectNode> validating = new EnumMap<>(Mode.class);
+        Map<Mode, ObjectNode> bindings = new EnumMap<>(Mode.class);
+        for (Mode mode : Mode.values()) {
+            validating.put(mode, validatingPolicy(scope.validatingName(mode), mode, variables.deepCopy()));
+            bindings.put(mode, validatingBinding(scope, mode));
+        }
+        return new Backstop(validating, bindings, mutatingPolicy(scope.mutatingName(), variables.deepCopy()),
+                mutatingBinding(scope));
+    }
+
+    private static ObjectNode validatingPolicy(String name, Mode mode, ArrayNode variables) {
+        ObjectNode policy = object(Backstop.VALIDATING_API_VERSION, "ValidatingAdmissionPolicy", name);
+        ObjectNode spec = policy.putObject("spec");
+        // An expression that cannot be evaluated counts as a violation under the binding's action: failing open
+        // here would let through exactly what the backstop is for.
+        spec.put("failurePolicy", "Fail");
+        spec.set("matchConstraints", matchConstraints(true));
+        spec.set("variables", variables);
+        String wire = mode.wireName();
+        ObjectNode validation = spec.putArray("validations").addObject();
+        validation.put("expression", "variables.mode != '" + wire + "' || variables.violation == ''");
+        validation.put("messageExpression", "variables.message");
+        validation.put("reason", "Forbidden");
+        String outcome = switch (mode) {
+            case ENFORCE -> "denied";
+            case WARN -> "warned";
+            case AUDIT -> "audited";
+        };
+        // dyn(): a string on one side and null on the other must meet in one type for the type checker.
+        String governed = "variables.mode == '" + wire + "'";
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put("decision", governed + " ? dyn(variables.exempt ? 'exempt' : variables.violation == '' ? 'allowed' : '"
+                + outcome + "') : null");
+        annotations.put("policy", governed + " ? dyn(variables.policy) : null");
+        annotations.put("runtime-class", governed + " ? dyn(variables.runtimeClass == '' ? 'none' : variables.runtimeClass) : null");
+        annotations.put("reason", governed + " ? dyn(variables.exempt ? '" + Reason.EXEMPT_PRINCIPAL.wireName()
+                + "' : variables.terminating ? '" + Reason.TERMINATING.wireName() + "' : variables.violation == '' ? '"
+                + Reason.CLASS_ALLOWED.wireName() + "' : variables.violation) : null");
+        ArrayNode audit = spec.putArray("auditAnnotations");
+        annotations.forEach((key, expression) -> audit.addObject().put("key", key).put("valueExpression", expression));
+        return policy;
+    }
+
+    private static ObjectNode mutatingPolicy(String name, ArrayNode variables) {
+        ObjectNode policy = object(Backstop.MUTATING_API_VERSION, "MutatingAdmissionPolicy", name);
+        ObjectNode spec = policy.putObject("spec");
+        // Injection is a convenience: where it fails, the validating policies still refuse a Pod without its class.
+        spec.put("failurePolicy", "Ignore");
+        spec.set("matchConstraints", matchConstraints(false));
+        spec.set("variables", variables);
+        ObjectNode mutation = spec.putArray("mutations").addObject();
+        mutation.put("patchType", "JSONPatch");
+        mutation.putObject("jsonPatch").put("expression", INJECT_EXPRESSION);
+        spec.put("reinvocationPolicy", "IfNeeded");
+        return policy;
+    }
+
+    private static ObjectNode validatingBinding(BackstopScope scope, Mode mode) {
+        ObjectNode binding = object(Backstop.VALIDATING_API_VERSION, "ValidatingAdmissionPolicyBinding",
+                scope.validatingName(mode));
+        ObjectNode spec = binding.putObject("spec");
+        spec.put("policyName", scope.validatingName(mode));
+        spec.putArray("validationActions").add(switch (mode) {
+            case ENFORCE -> "Deny";
+            case WARN -> "Warn";
+            case AUDIT -> "Audit";
+        });
+        spec.set("matchResources", bindingMatch(scope));
+        return binding;
+    }
+
+    private static ObjectNode mutatingBinding(BackstopScope scope) {
+        ObjectNode binding = object(Backstop.MUTATING_API_VERSION, "MutatingAdmissionPolicyBinding", scope.mutatingName());
+        ObjectNode spec = binding.putObject("spec");
+        spec.put("policyName", scope.mutatingName());
+        spec.set("matchResources", bindingMatch(scope));
+        return binding;
+    }
+
+    private static ObjectNode bindingMatch(BackstopScope scope) {
+        ObjectNode match = JSON.objectNode();
+        ObjectNode requirement = match.putObject("namespaceSelector").putArray("matchExpressions").addObject();
+        requirement.put("key", "kubernetes.io/metadata.name");
+        requirement.put("operator", "NotIn");
+        scope.excludedNamespaces().forEach(requirement.putArray("values")::add);
+        return match;
+    }
+
+    /**
+     * Pod CREATE, and with {@code workloads} CREATE/UPDATE of the seven kinds that carry a Pod template. Every field
+     * the apiserver would default is spelled out, so the stored object can be compared with the generated one.
+     */
+    private static ObjectNode matchConstraints(boolean workloads) {
+        ObjectNode match = JSON.objectNode();
+        match.put("matchPolicy", "Equivalent");
+        match.putObject("namespaceSelector");
+        match.putObject("objectSelector");
+        ArrayNode rules = match.putArray("resourceRules");
+        rule(rules, "", List.of("pods"), List.of("CREATE"));
+        if (workloads) {
+            List<String> createUpdate = List.of("CREATE", "UPDATE");
+            rule(rules, "apps", List.of("deployments", "statefulsets", "daemonsets", "replicasets"), createUpdate);
+            rule(rules, "", List.of("replicationcontrollers"), createUpdate);
+            rule(rules, "batch", List.of("jobs", "cronjobs"), createUpdate);
+        }
+        return match;
+    }
+
+    private static void rule(ArrayNode rules, String group, List<String> resources, List<String> operations) {
+        ObjectNode rule = rules.addObject();
+        rule.putArray("apiGroups").add(group);
+        rule.putArray("apiVersions").add("v1");
+        operations.forEach(rule.putArray("operations")::add);
+        resources.forEach(rule.putArray("resources")::add);
+        rule.put("scope", "Namespaced");
+    }
+
+    private static ArrayNode variables(PolicySet policies) {
+        Map<String, String> expressions = new LinkedHashMap<>();
+        expressions.put("namespaceLabels", "namespaceObject != null && has(namespaceObject.metadata.labels)"
+                + " ? namespaceObject.metadata.labels : {}");
+        expressions.put("governing", governing(policies));
+        expressions.put("policy", "variables.governing[0]");
+        expressions.put("mode", byPolicy(policies, policy -> policy.mode().wireName()) + "[variables.policy]");
+        expressions.put("exempt", exempt(policies));
+        expressions.put("terminating", "has(object.metadata.deletionTimestamp)");
+        expressions.put("isPod", "request.kind.group == '' && request.kind.kind == 'Pod'");
+        expressions.put("specPath", "variables.isPod ? '" + POD_SPEC_PATH + "' : request.kind.kind == 'CronJob' ? '"
+                + CRONJOB_SPEC_PATH + "' : '" + TEMPLATE_SPEC_PATH + "'");
+        expressions.put("podSpec", "variables.isPod ? " + present(POD_SPEC_PATH)
+                + " : request.kind.kind == 'CronJob' ? " + present(CRONJOB_SPEC_PATH) + " : " + present(TEMPLATE_SPEC_PATH));
+        // An empty runtimeClassName names no class, as for the evaluator.
+        expressions.put("runtimeClass", "variables.podSpec != null && has(variables.podSpec.runtimeClassName)"
+                + " && variables.podSpec.runtimeClassName != null ? variables.podSpec.runtimeClassName : ''");
+        expressions.put("defaultClass", byPolicy(policies, policy -> policy.runtimeClass().defaultClass().orElse(""))
+                + "[variables.policy]");
+        expressions.put("classAllowed", classAllowed(policies));
+        expressions.put("classRequired", "variables.policy in " + Cel.stringList(policies.policies().stream()
+                .filter(policy -> policy.runtimeClass().required() && policy.runtimeClass().defaultClass().isEmpty())
+                .map(RuntimeClassPolicy::name).toList()));
+        expressions.put("violation", "variables.policy == '' || variables.exempt || variables.terminating"
+                + " || variables.podSpec == null ? ''"
+                + " : variables.runtimeClass != '' ? (variables.classAllowed ? '' : '" + Reason.CLASS_NOT_ALLOWED.wireName() + "')"
+                // A workload template without a class is fine: its Pods get the default.
+                + " : variables.defaultClass != '' ? (variables.isPod ? '" + Reason.DEFAULT_EXPECTED.wireName() + "' : '')"
+                + " : variables.classRequired ? '" + Reason.CLASS_REQUIRED.wireName() + "' : ''");
+        // Audit mode mutates nothing; exempt principals and Pods being deleted are left untouched.
+        expressions.put("inject", "variables.isPod && variables.policy != '' && variables.mode != '"
+                + Mode.AUDIT.wireName() + "' && !variables.exempt && !variables.terminating && variables.podSpec != null"
+                + " && variables.runtimeClass == '' ? variables.defaultClass : ''");
+        expressions.put("allowedText", byPolicy(policies, policy -> policy.runtimeClass().describeAllowed())
+                + "[variables.policy]");
+        expressions.put("objectName", "has(object.metadata.name) && object.metadata.name != '' ? object.metadata.name"
+                + " : has(object.metadata.generateName) && object.metadata.generateName != ''"
+                + " ? object.metadata.generateName + '*' : '(unnamed)'");
+        expressions.put("message", message());
+        if (!expressions.keySet().stream().toList().equals(VARIABLES)) {
+            throw new IllegalStateException("variables out of step with VARIABLES: " + expressions.keySet());
+        }
+        ArrayNode variables = JSON.arrayNode();
+        expressions.forEach((name, expression) -> variables.addObject().put("name", name).put("expression", expression));
+        return variables;
+    }
+
+    /**
+     * {@code [policy name, why it matched]} for the highest-priority policy that matches the namespace, in the
+     * words {@link io.runtimeclassguard.policy.model.NamespaceSelection#explainMatch} uses; {@code ['', '']} for none.
+     */
+    private static String governing(PolicySet policies) {
+        StringBuilder chain = new StringBuilder();
+        for (RuntimeClassPolicy policy : policies.policies()) {
+            for (NameGlob glob : policy.namespaces().names()) {
+                String why = glob.isLiteral() ? "name " + glob : "name glob \"" + glob + "\"";
+                chain.append(Cel.glob("request.namespace", glob)).append(" ? ")
+                        .append(Cel.stringList(List.of(policy.name(), why))).append(" : ");
+            }
+            policy.namespaces().selector().ifPresent(selector -> chain
+                    .append("(").append(Cel.labelSelector("variables.namespaceLabels", selector)).append(") ? ")
+                    .append(Cel.stringList(List.of(policy.name(), "labels " + selector))).append(" : "));
+        }
+        return chain.append("['', '']").toString();
+    }
+
+    private static String exempt(PolicySet policies) {
+        List<String> terms = new ArrayList<>();
+        for (RuntimeClassPolicy policy : policies.policies()) {
+            List<String> principals = new ArrayList<>();
+            if (!policy.exemptions().usernames().isEmpty()) {
+                principals.add("request.userInfo.username in " + Cel.stringList(policy.exemptions().usernames()));
+            }
+            if (!policy.exemptions().groups().isEmpty()) {
+                principals.add("(has(request.userInfo.groups) && request.userInfo.groups.exists(group, group in "
+                        + Cel.stringList(policy.exemptions().groups()) + "))");
+            }
+            if (!principals.isEmpty()) {
+                terms.add("(variables.policy == " + Cel.string(policy.name()) + " && (" + String.join(" || ", principals) + "))");
+            }
+        }
+        return terms.isEmpty() ? "false" : String.join(" || ", terms);
+    }
+
+    private static String classAllowed(PolicySet policies) {
+        StringBuilder chain = new StringBuilder();
+        for (RuntimeClassPolicy policy : policies.policies()) {
+            chain.append("variables.policy == ").append(Cel.string(policy.name())).append(" ? ")
+                    .append(allows(policy.runtimeClass())).append(" : ");
+        }
+        return chain.append("true").toString();
+    }
+
+    private static String allows(RuntimeClassRule rule) {
+        if (rule.allowsAny()) {
+            return "true";
+        }
+        return "variables.runtimeClass in " + Cel.stringList(rule.allowed());
+    }
+
+    /** A map literal from every policy name, and from {@code ''} (no policy), to a string. */
+    private static String byPolicy(PolicySet policies, Function<RuntimeClassPolicy, String> value) {
+        Map<String, String> entries = new LinkedHashMap<>();
+        entries.put("", "");
+        policies.policies().forEach(policy -> entries.put(policy.name(), value.apply(policy)));
+        return Cel.stringMap(entries);
+    }
+
+    /** {@code object.<path>} where every step of the path is present, else null. */
+    private static String present(String path) {
+        List<String> steps = new ArrayList<>();
+        StringBuilder select = new StringBuilder("object");
+        for (String field : path.split("\\.")) {
+            select.append('.').append(field);
+            steps.add("has(" + select + ")");
+        }
+        return "(" + String.join(" && ", steps) + " ? " + select + " : null)";
+    }
+
+    /** The evaluator's denial message, word for word, for the violations the backstop can see. */
+    private static String message() {
+        String field = "variables.specPath + '.runtimeClassName'";
+        String notAllowed = "'" + Reason.CLASS_NOT_ALLOWED.wireName() + "'";
+        String required = "'" + Reason.CLASS_REQUIRED.wireName() + "'";
+        return "request.kind.kind + ' \"' + variables.objectName + '\" in namespace \"' + request.namespace"
+                + " + '\" violates RuntimeClass policy \"' + variables.policy + '\" (' + variables.mode"
+                + " + ', matched by ' + variables.governing[1] + '): ' + " + field + " + ': '"
+                + " + (variables.violation == " + notAllowed + " ? '\"' + variables.runtimeClass + '\" is not allowed'"
+                + " : variables.violation == " + required + " ? 'a RuntimeClass is required, none is named'"
+                + " : 'expected runtimeClassName ' + variables.defaultClass"
+                + " + ', found none (the mutating webhook did not set the default)')"
+                + " + '. Allowed: ' + variables.allowedText"
+                + " + (variables.defaultClass != '' ? ' (default ' + variables.defaultClass + ')' : '') + '. '"
+                + " + (variables.violation == " + notAllowed + " ? (variables.defaultClass != ''"
+                + " ? 'To fix: remove ' + " + field + " + ' (' + variables.defaultClass"
+                + " + ' is then set for you) or set it to one of: ' + variables.allowedText + '.'"
+                + " : 'To fix: set ' + " + field + " + ' to one of: ' + variables.allowedText + '.')"
+                + " : variables.violation == " + required + " ? 'To fix: set ' + " + field
+                + " + ' to one of: ' + variables.allowedText + '.'"
+                + " : 'To fix: create the Pod again once the mutating webhook is available, or set ' + " + field
+                + " + ': ' + variables.defaultClass + '.')";
+    }
+
+    private static ObjectNode object(String apiVersion, String kind, String name) {
+        ObjectNode object = JSON.objectNode();
+        object.put("apiVersion", apiVersion);
+        object.put("kind", kind);
+        object.putObject("metadata").put("name", name);
+        return object;
+    }
+}
