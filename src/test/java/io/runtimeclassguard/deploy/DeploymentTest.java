@@ -130,7 +130,9 @@ class DeploymentTest {
                 .collect(Collectors.toMap(EnvVar::getName, Function.identity()));
 
         assertThat(env).containsOnlyKeys("RUNTIMECLASS_GUARD_MODE", "RUNTIMECLASS_GUARD_POLICY_NAMESPACE",
-                "RUNTIMECLASS_GUARD_TLS_CERTIFICATE", "RUNTIMECLASS_GUARD_TLS_PRIVATE_KEY", "JAVA_TOOL_OPTIONS");
+                "RUNTIMECLASS_GUARD_TLS_CERTIFICATE", "RUNTIMECLASS_GUARD_TLS_PRIVATE_KEY", "JAVA_TOOL_OPTIONS",
+                "RUNTIMECLASS_GUARD_BACKSTOP_ENABLED", "RUNTIMECLASS_GUARD_BACKSTOP_NAME_PREFIX",
+                "RUNTIMECLASS_GUARD_BACKSTOP_LEASE_NAME");
         assertThat(env.get("RUNTIMECLASS_GUARD_MODE").getValue()).isEqualTo("cluster");
         assertThat(env.get("RUNTIMECLASS_GUARD_POLICY_NAMESPACE").getValueFrom().getFieldRef().getFieldPath())
                 .isEqualTo("metadata.namespace");

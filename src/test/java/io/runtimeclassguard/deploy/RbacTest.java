@@ -21,21 +21,48 @@ class RbacTest {
     private final Rendered rendered = Helm.template();
 
     @Test
-    void clusterRoleOnlyReadsNamespacesAndRuntimeClasses() {
-        assertThat(expand(rendered.single(ClusterRole.class).getRules())).containsExactlyInAnyOrder(
+    void clusterRoleReadsNamespacesAndRuntimeClassesAndPatchesOnlyTheChartsOwnBackstopPolicies() {
+        List<PolicyRule> rules = rendered.single(ClusterRole.class).getRules();
+
+        assertThat(expand(rules)).containsExactlyInAnyOrder(
                 tuple("", "namespaces", Set.of("get", "list", "watch")),
-                tuple("node.k8s.io", "runtimeclasses", Set.of("get", "list", "watch")));
+                tuple("node.k8s.io", "runtimeclasses", Set.of("get", "list", "watch")),
+                tuple("admissionregistration.k8s.io", "validatingadmissionpolicies", Set.of("get", "patch")),
+                tuple("admissionregistration.k8s.io", "mutatingadmissionpolicies", Set.of("get", "patch")));
+        List<String> chartPolicies = rendered.objects().stream()
+                .filter(object -> object.getKind().endsWith("AdmissionPolicy"))
+                .map(object -> object.getMetadata().getName()).toList();
+        assertThat(rules.stream().filter(rule -> rule.getResources().getFirst().endsWith("admissionpolicies"))
+                .flatMap(rule -> rule.getResourceNames().stream()))
+                .containsExactlyInAnyOrder("rcg-runtimeclass-guard-enforce", "rcg-runtimeclass-guard-warn",
+                        "rcg-runtimeclass-guard-audit", "rcg-runtimeclass-guard-default")
+                .containsAll(chartPolicies);
     }
 
     @Test
-    void roleReadsConfigMapsAndWritesEventsInTheReleaseNamespaceOnly() {
+    void roleReadsConfigMapsWritesEventsAndHoldsTheBackstopLeaseInTheReleaseNamespaceOnly() {
         Role role = rendered.single(Role.class);
 
         assertThat(role.getMetadata().getNamespace()).isEqualTo(Helm.NAMESPACE);
         assertThat(expand(role.getRules())).containsExactlyInAnyOrder(
                 tuple("", "configmaps", Set.of("get", "list", "watch")),
                 tuple("", "events", Set.of("create", "patch")),
-                tuple("events.k8s.io", "events", Set.of("create", "patch")));
+                tuple("events.k8s.io", "events", Set.of("create", "patch")),
+                tuple("coordination.k8s.io", "leases", Set.of("create")),
+                tuple("coordination.k8s.io", "leases", Set.of("get", "update")));
+        assertThat(role.getRules().stream().filter(rule -> rule.getVerbs().contains("update")))
+                .singleElement().satisfies(rule -> assertThat(rule.getResourceNames())
+                        .containsExactly("rcg-runtimeclass-guard-backstop"));
+    }
+
+    @Test
+    void withoutTheBackstopNothingAboutAdmissionPoliciesOrLeasesIsGranted() {
+        Rendered without = Helm.template("--set", "backstop.enabled=false");
+
+        assertThat(expand(without.single(ClusterRole.class).getRules())).extracting(t -> t.toList().get(1))
+                .containsExactlyInAnyOrder("namespaces", "runtimeclasses");
+        assertThat(expand(without.single(Role.class).getRules())).extracting(t -> t.toList().get(1))
+                .doesNotContain("leases");
     }
 
     @Test
@@ -71,7 +98,12 @@ class RbacTest {
             assertThat(rule.getResources()).doesNotContain("*").noneMatch(r -> r.contains("/"));
             assertThat(rule.getVerbs()).doesNotContain("*", "escalate", "bind", "impersonate");
             assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
-            assertThat(rule.getResourceNames()).isNullOrEmpty();
+            // Names narrow a grant; only writes to the backstop's own objects and Lease are narrowed, and never create.
+            if (rule.getResourceNames() != null && !rule.getResourceNames().isEmpty()) {
+                assertThat(rule.getVerbs()).doesNotContain("create", "delete", "deletecollection", "list", "watch");
+            } else {
+                assertThat(rule.getVerbs()).doesNotContain("update", "delete", "deletecollection");
+            }
         });
         assertThat(rendered.single(ClusterRole.class).getAggregationRule()).isNull();
     }
