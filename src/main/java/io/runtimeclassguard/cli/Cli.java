@@ -13,14 +13,14 @@ import java.util.Set;
 @Command(name = "runtimeclass-guard", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Check manifests and policies offline with the webhook's own decisions.",
         subcommands = {CheckCommand.class, ValidateCommand.class, ExplainCommand.class, AuditReportCommand.class,
-                CommandLine.HelpCommand.class})
+                BackstopCommand.class, CommandLine.HelpCommand.class})
 public final class Cli {
     /** Exit status when a check finds a denial or a lint finds an error. */
     public static final int FINDINGS = 1;
     /** Exit status when the input cannot be read at all. */
     public static final int UNREADABLE = 2;
 
-    private static final Set<String> COMMANDS = Set.of("check", "validate", "explain", "audit-report", "help",
+    private static final Set<String> COMMANDS = Set.of("check", "validate", "explain", "audit-report", "backstop", "help",
             "--help", "-h", "--version", "-V");
 
     private Cli() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.policy.evaluation.Decision.Reason;
+import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.model.Mode;
 import io.runtimeclassguard.policy.model.NameGlob;
 import io.runtimeclassguard.policy.model.PolicySet;
@@ -56,6 +57,23 @@ public final class BackstopGenerator {
         }
         return new Backstop(validating, bindings, mutatingPolicy(scope.mutatingName(), variables.deepCopy()),
                 mutatingBinding(scope));
+    }
+
+    /**
+     * What the backstop enforces differently from the webhook for these policies, one warning per policy feature,
+     * so {@code validate} can say it before an outage does.
+     */
+    public static List<PolicyProblem> limitations(PolicySet policies) {
+        List<PolicyProblem> problems = new ArrayList<>();
+        for (RuntimeClassPolicy policy : policies.policies()) {
+            if (policy.runtimeClass().allowsAny()) {
+                problems.add(new PolicyProblem(policy.source(), "policy " + policy.name() + ": the backstop cannot"
+                        + " tell whether a RuntimeClass exists, so while the webhook is down \"*\" allows any class name:"
+                        + " the apiserver's RuntimeClass plugin still refuses Pods naming a missing class, but workload"
+                        + " templates naming one are admitted and fail when their Pods are created"));
+            }
+        }
+        return problems;
     }
 
     private static ObjectNode validatingPolicy(String name, Mode mode, ArrayNode variables) {
