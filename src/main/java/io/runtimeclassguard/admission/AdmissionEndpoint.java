@@ -35,7 +35,6 @@ import java.util.Set;
  */
 @Component
 public class AdmissionEndpoint implements HttpHandler {
-    static final Set<String> PATHS = Set.of("/mutate", "/validate");
     private static final Logger log = LoggerFactory.getLogger(AdmissionEndpoint.class);
 
     private final AdmissionHandler handler;

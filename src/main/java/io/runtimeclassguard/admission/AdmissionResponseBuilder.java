@@ -20,21 +20,19 @@ public class AdmissionResponseBuilder {
      * The encoded patch by class: the same few bytes for every Pod that gets a namespace's default. Bounded by
      * the RuntimeClasses that exist, since a default that does not exist is a denial, not a patch.
      */
-    private final Map<String, String> patches = new ConcurrentHashMap<>();
+    private final Map<Decision.Patch, String> patches = new ConcurrentHashMap<>();
 
     public AdmissionResponseBuilder(AdmissionReviewCodec codec) {
         this.codec = codec;
     }
 
     public AdmissionReviewResponse build(IncomingReview review, Decision decision) {
-        String patch = null;
-        if (decision.allowed() && decision.hasPatch()) {
-            // Only the class: the apiserver's RuntimeClass plugin runs again after any mutation and sets
-            // overhead, nodeSelector and tolerations itself; writing them here would invite a mismatch.
-            patch = patches.computeIfAbsent(decision.patchPath() + "\u0000" + decision.patchRuntimeClass(),
-                    key -> codec.encodePatch(List.of(
-                            new PatchOperation("add", decision.patchPath(), decision.patchRuntimeClass()))));
-        }
+        // Only the class: the apiserver's RuntimeClass plugin runs again after any mutation and sets
+        // overhead, nodeSelector and tolerations itself; writing them here would invite a mismatch.
+        String patch = decision.patch().filter(any -> decision.allowed())
+                .map(classPatch -> patches.computeIfAbsent(classPatch, key -> codec.encodePatch(List.of(
+                        new PatchOperation("add", classPatch.path(), classPatch.runtimeClass())))))
+                .orElse(null);
         Status status = decision.allowed() ? null : new Status(403, "Forbidden", decision.message());
         // The uid is echoed here and nowhere else: the apiserver refuses an answer whose uid is not its request's.
         Response response = new Response(review.request().uid(), decision.allowed(), patch == null ? null : JSON_PATCH,

@@ -13,11 +13,13 @@ import io.runtimeclassguard.admission.AdmissionReviewResponse.PatchOperation;
 import io.runtimeclassguard.policy.kube.ObjectInspector;
 import io.runtimeclassguard.policy.kube.Operation;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -37,16 +39,16 @@ public class AdmissionReviewCodec {
     private static final Set<String> API_VERSIONS = Set.of(V1, V1BETA1);
     private static final int MAX_ERROR_LENGTH = 200;
 
-    /** Where a Pod spec may sit in any kind decided on: see {@code ObjectInspector.podSpecPath}. */
+    /** What {@code ObjectInspector} reads of a Pod spec. */
     private static final JsonProjection POD_SPEC = JsonProjection.of(
             "runtimeClassName", JsonProjection.ALL, "nodeSelector", JsonProjection.ALL, "overhead", JsonProjection.ALL);
-    private static final JsonProjection OBJECT = JsonProjection.of(
-            "metadata", JsonProjection.of("name", JsonProjection.ALL, "generateName", JsonProjection.ALL,
-                    "deletionTimestamp", JsonProjection.ALL, "labels", JsonProjection.ALL),
-            "spec", POD_SPEC.with(JsonProjection.of(
-                    "template", JsonProjection.of("spec", POD_SPEC),
-                    "jobTemplate", JsonProjection.of("spec", JsonProjection.of("template", JsonProjection.of("spec", POD_SPEC))))),
-            "data", JsonProjection.ALL);
+    /** The Pod spec wherever a kind of the workload table keeps it, metadata, and a ConfigMap's data. */
+    private static final JsonProjection OBJECT = Arrays.stream(WorkloadKind.values())
+            .map(kind -> JsonProjection.at(kind.specPath(), POD_SPEC))
+            .reduce(JsonProjection.of(
+                    "metadata", JsonProjection.of("name", JsonProjection.ALL, "generateName", JsonProjection.ALL,
+                            "deletionTimestamp", JsonProjection.ALL, "labels", JsonProjection.ALL),
+                    "data", JsonProjection.ALL), JsonProjection::with);
     /** Everything {@link #decode} reads, and nothing else. */
     static final JsonProjection REVIEW = JsonProjection.of(
             "apiVersion", JsonProjection.ALL,

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 
 import java.io.IOException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -52,10 +53,22 @@ final class JsonProjection {
         return new JsonProjection(Map.copyOf(fields));
     }
 
-    /** This projection with the fields of {@code other} added. */
+    /** An object projection that keeps {@code leaf} at {@code path}, field by field from the root, and nothing else. */
+    static JsonProjection at(List<String> path, JsonProjection leaf) {
+        JsonProjection projection = leaf;
+        for (String field : path.reversed()) {
+            projection = of(field, projection);
+        }
+        return projection;
+    }
+
+    /** What this projection or {@code other} keeps, merged field by field at every depth; {@link #ALL} keeps all. */
     JsonProjection with(JsonProjection other) {
+        if (this == ALL || other == ALL) {
+            return ALL;
+        }
         Map<String, JsonProjection> merged = new HashMap<>(fields);
-        merged.putAll(other.fields);
+        other.fields.forEach((name, projection) -> merged.merge(name, projection, JsonProjection::with));
         return new JsonProjection(Map.copyOf(merged));
     }
 

@@ -37,10 +37,10 @@ public class DecisionLog implements DecisionObserver {
                 .addKeyValue("dryRun", request.dryRun())
                 .addKeyValue("decision", decision.outcome().wireName())
                 .addKeyValue("reason", decision.reason().wireName())
-                .addKeyValue("policy", decision.policy().isEmpty() ? null : decision.policy())
+                .addKeyValue("policy", decision.policy().orElse(null))
                 .addKeyValue("mode", decision.mode().map(Mode::wireName).orElse(null))
-                .addKeyValue("runtimeClassBefore", decision.runtimeClassBefore())
-                .addKeyValue("runtimeClassAfter", decision.runtimeClassAfter())
+                .addKeyValue("runtimeClassBefore", decision.runtimeClassBefore().orElse(null))
+                .addKeyValue("runtimeClassAfter", decision.runtimeClassAfter().orElse(null))
                 .addKeyValue("latencyMs", BigDecimal.valueOf(event.latencyNanos(), 6).setScale(3, RoundingMode.HALF_UP))
                 .log(decision.message());
     }

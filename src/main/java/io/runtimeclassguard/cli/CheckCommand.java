@@ -80,13 +80,12 @@ final class CheckCommand implements Callable<Integer> {
         Decision verdict = checked.result().verdict();
         out.printf("%s %s/%s (%s): %s%n", checked.kind(), checked.namespace(), checked.name(), checked.file(),
                 verdict.allowed() ? verdict.outcome().wireName().toUpperCase() : "DENIED");
-        out.println("  policy: " + (verdict.policy().isEmpty() ? "none" : verdict.policy()
-                + verdict.mode().map(mode -> " (" + mode.wireName() + ")").orElse("")) + ", reason: " + verdict.reason().wireName());
-        Decision mutation = checked.result().mutation();
-        if (mutation.hasPatch()) {
-            out.printf("  patch: [{\"op\":\"add\",\"path\":\"%s\",\"value\":\"%s\"}]%n", mutation.patchPath(), mutation.patchRuntimeClass());
-        }
-        out.println("  runtimeClassName: " + (verdict.runtimeClassAfter() == null ? "(none)" : verdict.runtimeClassAfter()));
+        out.println("  policy: " + verdict.policy().map(policy -> policy
+                + verdict.mode().map(mode -> " (" + mode.wireName() + ")").orElse("")).orElse("none")
+                + ", reason: " + verdict.reason().wireName());
+        checked.result().mutation().patch().ifPresent(patch -> out.printf(
+                "  patch: [{\"op\":\"add\",\"path\":\"%s\",\"value\":\"%s\"}]%n", patch.path(), patch.runtimeClass()));
+        out.println("  runtimeClassName: " + verdict.runtimeClassAfter().orElse("(none)"));
         allWarnings(checked.result()).forEach(warning -> out.println("  warning: " + warning));
         if (!verdict.allowed() || verdict.outcome() == Decision.Outcome.AUDITED) {
             out.println("  message: " + verdict.message());
@@ -95,9 +94,8 @@ final class CheckCommand implements Callable<Integer> {
 
     private static List<String> allWarnings(AdmissionPipeline.Result result) {
         List<String> warnings = new ArrayList<>(result.mutation().warnings());
-        if (result.validation() != null) {
-            result.validation().warnings().stream().filter(w -> !warnings.contains(w)).forEach(warnings::add);
-        }
+        result.validation().ifPresent(validation ->
+                validation.warnings().stream().filter(w -> !warnings.contains(w)).forEach(warnings::add));
         return warnings;
     }
 
@@ -112,9 +110,7 @@ final class CheckCommand implements Callable<Integer> {
             node.put("allowed", checked.result().allowed());
             node.set("verdict", Json.decision(checked.result().verdict()));
             node.set("mutate", Json.decision(checked.result().mutation()));
-            if (checked.result().validation() != null) {
-                node.set("validate", Json.decision(checked.result().validation()));
-            }
+            checked.result().validation().ifPresent(validation -> node.set("validate", Json.decision(validation)));
         }
         return array;
     }

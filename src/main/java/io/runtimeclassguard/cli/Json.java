@@ -27,14 +27,12 @@ final class Json {
         node.put("allowed", decision.allowed());
         node.put("decision", decision.outcome().wireName());
         node.put("reason", decision.reason().wireName());
-        node.put("policy", decision.policy());
+        node.put("policy", decision.policy().orElse(""));
         node.put("mode", decision.mode().map(mode -> mode.wireName()).orElse(null));
-        node.put("runtimeClassBefore", decision.runtimeClassBefore());
-        node.put("runtimeClassAfter", decision.runtimeClassAfter());
-        if (decision.hasPatch()) {
-            ArrayNode patch = node.putArray("patch");
-            patch.addObject().put("op", "add").put("path", decision.patchPath()).put("value", decision.patchRuntimeClass());
-        }
+        node.put("runtimeClassBefore", decision.runtimeClassBefore().orElse(null));
+        node.put("runtimeClassAfter", decision.runtimeClassAfter().orElse(null));
+        decision.patch().ifPresent(patch -> node.putArray("patch").addObject()
+                .put("op", "add").put("path", patch.path()).put("value", patch.runtimeClass()));
         ArrayNode violations = node.putArray("violations");
         decision.violations().forEach(v -> violations.addObject().put("field", v.field()).put("message", v.message()));
         ArrayNode warnings = node.putArray("warnings");

@@ -5,11 +5,11 @@ import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
 import io.runtimeclassguard.policy.kube.Manifests;
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
-import io.runtimeclassguard.policy.kube.ObjectInspector;
 import io.runtimeclassguard.policy.kube.Operation;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,7 +47,7 @@ public final class ManifestCheck {
         for (JsonNode object : objects) {
             String group = Manifests.group(object);
             String kind = Manifests.kind(object);
-            if (ObjectInspector.podSpecPath(group, kind) == null) {
+            if (WorkloadKind.of(group, kind).isEmpty()) {
                 continue;
             }
             ReviewRequest request = Manifests.request(object, Operation.CREATE, defaultNamespace, username, groups);

@@ -11,13 +11,12 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
-import io.runtimeclassguard.policy.evaluation.PolicyConfigMapReview;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.model.PolicySet;
 import io.runtimeclassguard.policy.loading.PolicySource;
-import io.runtimeclassguard.policy.kube.ReviewRequest.ConfigMapView;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import io.runtimeclassguard.cluster.PolicyReloadListener.PolicyReload;
@@ -89,7 +88,7 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
         // Namespaced and label-filtered on the server: a tenant can label a ConfigMap in its own namespace,
         // but it never reaches this cache, so it can never grant itself a policy.
         this.policyConfigMaps = watched(client.configMaps().inNamespace(policyNamespace)
-                .withLabel(PolicyLoader.POLICY_LABEL, "true").runnableInformer(0));
+                .withLabel(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).runnableInformer(0));
         this.informers = Map.of(RUNTIME_CLASSES, runtimeClasses, NAMESPACES, namespaces, POLICY_CONFIG_MAPS, policyConfigMaps);
     }
 
@@ -148,10 +147,6 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
                 entry -> new CacheState(entry.getValue().hasSynced(), entry.getValue().isWatching())));
     }
 
-    public String policyNamespace() {
-        return policyNamespace;
-    }
-
     private void changed() {
         if (rebuildPending.compareAndSet(false, true)) {
             try {
@@ -192,8 +187,8 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
         }
         policyInputs = inputs;
         Map<String, List<PolicySource>> sources = new LinkedHashMap<>();
-        configMaps.forEach((key, configMap) -> sources.put(key, PolicyConfigMapReview.sourcesOf(key,
-                new ConfigMapView(configMap.getMetadata().getLabels(), configMap.getData()))));
+        configMaps.forEach((key, configMap) -> sources.put(key, PolicyConfigMaps.sourcesOf(key,
+                Objects.requireNonNullElse(configMap.getData(), Map.of()))));
         PolicyLoadResult result = PolicyLoader.load(sources.values().stream().flatMap(List::stream).toList());
         if (result.ok()) {
             policiesInForce = new PolicyState(result.policies(), sources);
@@ -217,8 +212,9 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
                         policiesInForce != null ? "the last good set of " + inForce + " policies stays in force"
                                 : "no policy set is loaded and the webhook stays unready", String.join("; ", errors));
         invalidPolicyEvents.report(configMaps, result.errors(), inForce);
-        invalidPolicyEvents.retainOnly(configMaps.keySet().stream()
-                .filter(key -> result.errors().stream().anyMatch(error -> error.location().origin().startsWith(key + "[")))
+        invalidPolicyEvents.retainOnly(result.errors().stream()
+                .map(error -> error.location().origin().name())
+                .filter(configMaps::containsKey)
                 .collect(Collectors.toSet()));
         notifyListeners(new PolicyReload(false, inForce, result.errors()));
     }

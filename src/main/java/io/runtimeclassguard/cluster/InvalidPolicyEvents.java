@@ -58,9 +58,8 @@ final class InvalidPolicyEvents {
     /** Posts an Event on every ConfigMap that one of the errors points into, unless one was posted already. */
     void report(Map<String, ConfigMap> configMaps, List<PolicyProblem> errors, int policiesInForce) {
         configMaps.forEach((key, configMap) -> {
-            String originPrefix = key + "[";
             List<String> own = errors.stream()
-                    .filter(error -> error.location().origin().startsWith(originPrefix))
+                    .filter(error -> error.location().origin().name().equals(key))
                     .map(PolicyProblem::toString)
                     .toList();
             if (own.isEmpty()) {

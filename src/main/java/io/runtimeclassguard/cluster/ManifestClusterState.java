@@ -71,7 +71,7 @@ public class ManifestClusterState implements ClusterState {
 
     private static void logProblem(PolicyProblem problem, boolean error) {
         var event = error ? log.atError() : log.atWarn();
-        event.addKeyValue("file", problem.location().origin())
+        event.addKeyValue("file", problem.location().origin().toString())
                 .addKeyValue("line", problem.location().line())
                 .addKeyValue("column", problem.location().column())
                 .addKeyValue("problem", problem.message())

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.runtimeclassguard.policy.kube.Manifests;
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
 import io.runtimeclassguard.policy.kube.ObjectInspector;
-import io.runtimeclassguard.policy.evaluation.PolicyConfigMapReview;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
@@ -13,6 +13,7 @@ import io.runtimeclassguard.policy.kube.ReviewRequest.ConfigMapView;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.PolicyOrigin;
 import io.runtimeclassguard.policy.model.SourceLocation;
 
 import java.io.IOException;
@@ -76,7 +77,7 @@ public final class ManifestFolder {
         }
         try (Stream<Path> entries = Files.list(folder)) {
             return entries.filter(Files::isRegularFile)
-                    .filter(path -> PolicyLoader.isPolicyKey(path.getFileName().toString()))
+                    .filter(path -> PolicyConfigMaps.isPolicyKey(path.getFileName().toString()))
                     .sorted()
                     .toList();
         } catch (IOException unreadable) {
@@ -123,7 +124,8 @@ public final class ManifestFolder {
                         .ifPresent(namespace -> namespaces.put(namespace.name(), namespace));
                 if (Manifests.kind(object).equals(RuntimeClassPolicy.KIND)) {
                     // JSON is YAML: the policy as the loader would read it, without the rest of its file.
-                    barePolicies.add(PolicySource.configMapKey(origin, object.toString()));
+                    barePolicies.add(new PolicySource(PolicyOrigin.file(origin), object.toString(),
+                            PolicySource.Format.POLICY_DOCUMENTS));
                 }
                 if (Manifests.kind(object).equals("ConfigMap") && Manifests.group(object).isEmpty()) {
                     policyConfigMap(origin, object);
@@ -139,26 +141,26 @@ public final class ManifestFolder {
          * current version in the set instead of clashing with it.
          */
         private void policyConfigMap(String origin, JsonNode object) {
-            ConfigMapView configMap = ObjectInspector.configMap(object);
-            if (!"true".equals(configMap.labels().get(PolicyLoader.POLICY_LABEL))) {
+            ConfigMapView configMap = ObjectInspector.configMap(object).orElseThrow();
+            if (!PolicyConfigMaps.isLabelled(configMap.labels())) {
                 return;
             }
             String namespace = object.path("metadata").path("namespace").asText(policyNamespace);
             String name = namespace + "/" + object.path("metadata").path("name").asText();
             if (!namespace.equals(policyNamespace)) {
-                problems.add(new PolicyProblem(SourceLocation.of(origin), "ConfigMap " + name + " is labelled "
-                        + PolicyLoader.POLICY_LABEL + "=true but policies are read only from namespace " + policyNamespace
+                problems.add(new PolicyProblem(SourceLocation.of(PolicyOrigin.file(origin)), "ConfigMap " + name
+                        + " is labelled " + PolicyConfigMaps.LABEL + "=" + PolicyConfigMaps.LABEL_VALUE + " but policies are read only from namespace " + policyNamespace
                         + "; a cluster would ignore it"));
             }
             if (unique("ConfigMap", name, origin)) {
-                policySources.put(name, PolicyConfigMapReview.sourcesOf(name, configMap));
+                policySources.put(name, PolicyConfigMaps.sourcesOf(name, configMap.data()));
             }
         }
 
         private boolean unique(String kind, String name, String origin) {
             String first = origins.putIfAbsent(kind + " " + name, origin);
             if (first != null) {
-                problems.add(new PolicyProblem(SourceLocation.of(origin), kind + " " + name + " is already defined in " + first));
+                problems.add(new PolicyProblem(SourceLocation.of(PolicyOrigin.file(origin)), kind + " " + name + " is already defined in " + first));
                 return false;
             }
             return true;

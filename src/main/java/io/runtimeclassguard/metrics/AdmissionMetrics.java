@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.runtimeclassguard.admission.DecisionObserver;
 import io.runtimeclassguard.policy.evaluation.Decision;
-import io.runtimeclassguard.policy.evaluation.Evaluator;
 import io.runtimeclassguard.policy.model.Mode;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
 import org.springframework.stereotype.Component;
@@ -54,13 +53,13 @@ public class AdmissionMetrics implements DecisionObserver {
                 "kind", kind(event.request()),
                 "operation", event.request().operation().name(),
                 "decision", decision.outcome().wireName(),
-                "policy", decision.policy().isEmpty() ? "none" : decision.policy(),
+                "policy", decision.policy().orElse("none"),
                 "mode", decision.mode().map(Mode::wireName).orElse("none"))).increment();
         latency.withTag("stage", stage).record(event.latencyNanos(), TimeUnit.NANOSECONDS);
     }
 
     private static String kind(ReviewRequest request) {
-        boolean decidedOn = Evaluator.isPod(request) || Evaluator.isWorkload(request)
+        boolean decidedOn = request.workloadKind().isPresent()
                 || (request.group().isEmpty() && request.kind().equals("ConfigMap"));
         return decidedOn ? request.kind() : "other";
     }

@@ -2,8 +2,12 @@ package io.runtimeclassguard.admission;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.policy.kube.Operation;
+import io.runtimeclassguard.policy.kube.PodSpecView;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -36,11 +40,12 @@ class AdmissionReviewCodecTest {
         assertThat(request.groups()).containsExactly("system:masters", "system:authenticated");
         assertThat(request.dryRun()).isFalse();
         assertThat(request.terminating()).isFalse();
-        assertThat(request.configMap()).isNull();
-        assertThat(request.podSpec().fieldPath()).isEqualTo("spec");
-        assertThat(request.podSpec().runtimeClassName()).isEqualTo("gvisor");
-        assertThat(request.podSpec().nodeSelector()).isEqualTo(Map.of("runtime.kubernetes.io/gvisor", "true"));
-        assertThat(request.podSpec().overhead()).isEqualTo(Map.of("cpu", "50m", "memory", "64Mi"));
+        assertThat(request.configMap()).isEmpty();
+        PodSpecView spec = request.podSpec().orElseThrow();
+        assertThat(spec.fieldPath()).isEqualTo("spec");
+        assertThat(spec.runtimeClassName()).contains("gvisor");
+        assertThat(spec.nodeSelector()).isEqualTo(Map.of("runtime.kubernetes.io/gvisor", "true"));
+        assertThat(spec.overhead()).isEqualTo(Map.of("cpu", "50m", "memory", "64Mi"));
     }
 
     @Test
@@ -51,14 +56,33 @@ class AdmissionReviewCodecTest {
 
     @Test
     void decodesWorkloadTemplatesAndGenerateName() {
-        assertThat(codec.decode(fixture("cronjob-create-untrusted.validate.json")).request().podSpec().fieldPath())
-                .isEqualTo("spec.jobTemplate.spec.template.spec");
-        assertThat(codec.decode(fixture("deployment-create-untrusted.validate.json")).request().podSpec().fieldPath())
-                .isEqualTo("spec.template.spec");
+        assertThat(codec.decode(fixture("cronjob-create-untrusted.validate.json")).request().podSpec()
+                .map(PodSpecView::fieldPath)).contains("spec.jobTemplate.spec.template.spec");
+        assertThat(codec.decode(fixture("deployment-create-untrusted.validate.json")).request().podSpec()
+                .map(PodSpecView::fieldPath)).contains("spec.template.spec");
         ReviewRequest controllerPod = codec.decode(fixture("pod-create-by-replicaset-controller.mutate.json")).request();
         assertThat(controllerPod.objectName()).isEqualTo("shop-c5cb49694-*");
-        assertThat(controllerPod.podSpec().runtimeClassName()).isNull();
+        assertThat(controllerPod.podSpec().orElseThrow().runtimeClassName()).isEmpty();
         assertThat(codec.decode(fixture("pod-create-untrusted-dry-run.mutate.json")).request().dryRun()).isTrue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(WorkloadKind.class)
+    void readsThePodSpecWhereTheWorkloadTableSaysEachKindKeepsIt(WorkloadKind kind) {
+        ObjectNode review = fixtureTree("deployment-create-untrusted.validate.json");
+        ObjectNode request = (ObjectNode) review.get("request");
+        request.putObject("kind").put("group", kind.group()).put("version", "v1").put("kind", kind.kind());
+        ObjectNode spec = request.putObject("object").put("kind", kind.kind());
+        for (String field : kind.specPath()) {
+            spec = spec.putObject(field);
+        }
+        spec.put("runtimeClassName", "kata").putArray("containers").addObject().put("name", "app");
+
+        PodSpecView decoded = codec.decode(bytes(review)).request().podSpec().orElseThrow();
+
+        assertThat(decoded.owner()).isEqualTo(kind);
+        assertThat(decoded.runtimeClassName()).contains("kata");
+        assertThat(decoded.fieldPath()).isEqualTo(String.join(".", kind.specPath()));
     }
 
     @Test
@@ -66,9 +90,9 @@ class AdmissionReviewCodecTest {
         ReviewRequest request = codec.decode(fixture("configmap-update-labelled-policy.validate.json")).request();
 
         assertThat(request.operation()).isEqualTo(Operation.UPDATE);
-        assertThat(request.podSpec()).isNull();
-        assertThat(request.configMap().labels()).isEqualTo(Map.of("runtimeclass-guard.io/policy", "true"));
-        assertThat(request.configMap().data()).isEqualTo(Map.of("untrusted.yaml", "kind: RuntimeClassPolicy"));
+        assertThat(request.podSpec()).isEmpty();
+        assertThat(request.configMap().orElseThrow().labels()).isEqualTo(Map.of("runtimeclass-guard.io/policy", "true"));
+        assertThat(request.configMap().orElseThrow().data()).isEqualTo(Map.of("untrusted.yaml", "kind: RuntimeClassPolicy"));
     }
 
     @Test
@@ -83,7 +107,7 @@ class AdmissionReviewCodecTest {
 
         assertThat(decoded.operation()).isEqualTo(Operation.DELETE);
         assertThat(decoded.objectName()).isEqualTo("web");
-        assertThat(decoded.podSpec().runtimeClassName()).isEqualTo("gvisor");
+        assertThat(decoded.podSpec().flatMap(PodSpecView::runtimeClassName)).contains("gvisor");
     }
 
     @Test

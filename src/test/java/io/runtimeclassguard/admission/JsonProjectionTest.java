@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static io.runtimeclassguard.testing.AdmissionClient.bytes;
 import static io.runtimeclassguard.testing.AdmissionClient.fixtureTree;
@@ -40,7 +41,21 @@ class JsonProjectionTest {
                 {"runtimeClassName": "gvisor", "nodeSelector": {"runtime.kubernetes.io/gvisor": "true"},
                  "overhead": {"cpu": "50m", "memory": "64Mi"}}"""));
         assertThat(projected.path("request").path("userInfo"))
-                .isEqualTo(((ObjectNode) review.path("request").path("userInfo").deepCopy()).without(java.util.List.of("uid", "extra")));
+                .isEqualTo(((ObjectNode) review.path("request").path("userInfo").deepCopy()).without(List.of("uid", "extra")));
+    }
+
+    @Test
+    void projectionsMergeAtEveryDepthAndAllKeepsAll() throws IOException {
+        JsonProjection merged = JsonProjection.at(List.of("spec", "template", "spec"), JsonProjection.of("a", JsonProjection.ALL))
+                .with(JsonProjection.at(List.of("spec", "template", "metadata"), JsonProjection.ALL))
+                .with(JsonProjection.at(List.of("spec", "b"), JsonProjection.ALL));
+
+        JsonNode projected = read(merged, """
+                {"spec": {"template": {"spec": {"a": 1, "x": 2}, "metadata": {"y": [3]}, "z": 4}, "b": {"c": 5}, "d": 6}}""");
+
+        assertThat(projected).isEqualTo(parse("""
+                {"spec": {"template": {"spec": {"a": 1}, "metadata": {"y": [3]}}, "b": {"c": 5}}}"""));
+        assertThat(JsonProjection.ALL.with(merged)).isSameAs(JsonProjection.ALL);
     }
 
     @Test

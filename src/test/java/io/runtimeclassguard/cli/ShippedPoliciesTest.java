@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -85,7 +86,8 @@ class ShippedPoliciesTest {
         assertThat(results.getFirst().result().allowed()).as(verdict.message()).isEqualTo(expected.path("allowed").asBoolean());
         assertThat(verdict.outcome().wireName()).as(verdict.message()).isEqualTo(expected.path("decision").asText());
         assertThat(verdict.reason().wireName()).as(verdict.message()).isEqualTo(expected.path("reason").asText());
-        assertThat(verdict.runtimeClassAfter()).isEqualTo(expected.hasNonNull("runtimeClass") ? expected.get("runtimeClass").asText() : null);
+        assertThat(verdict.runtimeClassAfter()).isEqualTo(expected.hasNonNull("runtimeClass")
+                ? Optional.of(expected.get("runtimeClass").asText()) : Optional.empty());
     }
 
     private static List<String> iterable(java.util.Iterator<String> names) {

@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.runtimeclassguard.config.GuardConfiguration;
 import io.runtimeclassguard.metrics.PolicyReloadMetrics;
-import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +44,7 @@ class ClusterModeConfigurationTest {
     @Test
     void clusterModeStartsTheInformersWithTheContextAndReadsThePolicyNamespaceItIsGiven() throws IOException {
         kubectl.resource(new ConfigMapBuilder().withNewMetadata().withName("policy-untrusted").withNamespace("guard-system")
-                .addToLabels(PolicyLoader.POLICY_LABEL, "true").endMetadata()
+                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
                 .addToData("untrusted.yaml", """
                         apiVersion: runtimeclass-guard.io/v1alpha1
                         kind: RuntimeClassPolicy

@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClass;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.testing.AdmissionClient;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
@@ -180,7 +180,7 @@ class ClusterModeEndpointTest {
     /** A policy for namespace team-b: ten lines, then whatever {@code more} adds from line 11 on. */
     private static ConfigMap policy(String defaultClass, String more) {
         return new ConfigMapBuilder().withNewMetadata().withName("policy-team-b").withNamespace(POLICY_NAMESPACE)
-                .addToLabels(PolicyLoader.POLICY_LABEL, "true").endMetadata()
+                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
                 .addToData("team-b.yaml", """
                         apiVersion: runtimeclass-guard.io/v1alpha1
                         kind: RuntimeClassPolicy

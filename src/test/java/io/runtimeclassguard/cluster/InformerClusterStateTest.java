@@ -15,13 +15,13 @@ import io.runtimeclassguard.metrics.PolicyReloadMetrics;
 import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
 import io.runtimeclassguard.policy.evaluation.Decision;
 import io.runtimeclassguard.policy.evaluation.Decision.Outcome;
+import io.runtimeclassguard.policy.evaluation.Decision.Patch;
 import io.runtimeclassguard.policy.evaluation.Decision.Reason;
-import io.runtimeclassguard.policy.kube.Operation;
-import io.runtimeclassguard.policy.kube.PodSpecView;
-import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.testing.ReviewRequestBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.junit.jupiter.api.BeforeEach;
@@ -202,13 +202,13 @@ class InformerClusterStateTest {
                 """)).create();
         kubectl.resource(namespace("customer-a", "external")).create();
         InformerClusterState state = startReadyState();
-        assertThat(mutate(state, "customer-a").policy()).isEqualTo("external-tenants");
-        assertThat(mutate(state, "customer-a").patchRuntimeClass()).isEqualTo("gvisor");
+        assertThat(mutate(state, "customer-a").policy()).contains("external-tenants");
+        assertThat(mutate(state, "customer-a").patch().map(Patch::runtimeClass)).contains("gvisor");
 
         kubectl.resource(namespace("customer-a", "internal")).update();
 
-        await().untilAsserted(() -> assertThat(mutate(state, "customer-a").policy()).isEqualTo("internal-tenants"));
-        assertThat(mutate(state, "customer-a").patchRuntimeClass()).isEqualTo("standard");
+        await().untilAsserted(() -> assertThat(mutate(state, "customer-a").policy()).contains("internal-tenants"));
+        assertThat(mutate(state, "customer-a").patch().map(Patch::runtimeClass)).contains("standard");
     }
 
     @Test
@@ -308,8 +308,7 @@ class InformerClusterStateTest {
     }
 
     private static ReviewRequest pod(String namespace, String runtimeClass) {
-        return new ReviewRequest("uid-1", Operation.CREATE, "", "Pod", "", namespace, "web", "alice", List.of(),
-                false, new PodSpecView("spec", runtimeClass, Map.of(), Map.of()), false, null);
+        return ReviewRequestBuilder.pod(namespace).runtimeClass(runtimeClass).build();
     }
 
     private static RuntimeClass runtimeClass(String name) {
@@ -330,7 +329,7 @@ class InformerClusterStateTest {
 
     private static ConfigMap policyConfigMap(String name, String key, String policies) {
         return new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace(POLICY_NAMESPACE)
-                .addToLabels(PolicyLoader.POLICY_LABEL, "true").endMetadata()
+                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
                 .addToData(key, policies).build();
     }
 

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
+import io.runtimeclassguard.policy.model.PolicyOrigin;
 import io.runtimeclassguard.policy.model.SourceLocation;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +74,6 @@ class InvalidPolicyEventsTest {
     }
 
     private static PolicyProblem problem(int line, String message) {
-        return new PolicyProblem(new SourceLocation("guard/policy-a[a.yaml]", line, 1), message);
+        return new PolicyProblem(new SourceLocation(PolicyOrigin.configMapKey("guard/policy-a", "a.yaml"), line, 1), message);
     }
 }

@@ -2,6 +2,7 @@ package io.runtimeclassguard.cluster;
 
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.model.PolicyOrigin;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +54,8 @@ class ManifestClusterStateTest {
         assertThat(snapshot.policySources()).containsOnlyKeys("runtimeclass-guard/policy-high-security",
                 "runtimeclass-guard/policy-production", "runtimeclass-guard/policy-staging", "runtimeclass-guard/policy-untrusted");
         assertThat(snapshot.policySources().get("runtimeclass-guard/policy-untrusted"))
-                .singleElement().satisfies(source -> assertThat(source.origin()).isEqualTo("runtimeclass-guard/policy-untrusted[untrusted.yaml]"));
+                .singleElement().satisfies(source -> assertThat(source.origin())
+                        .isEqualTo(PolicyOrigin.configMapKey("runtimeclass-guard/policy-untrusted", "untrusted.yaml")));
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -23,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PolicyConfigMapsTest {
 
-    private static final String POLICY_LABEL = "runtimeclass-guard.io/policy";
     private static final Path POLICIES = Helm.PROJECT.resolve("policies");
     private static final Path FIXTURES = Helm.PROJECT.resolve("src/test/resources/deploy");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -34,7 +34,7 @@ class PolicyConfigMapsTest {
     private static List<ConfigMap> policyConfigMaps(Rendered rendered) {
         return rendered.all(ConfigMap.class).stream()
                 .filter(cm -> cm.getMetadata().getLabels() != null
-                        && "true".equals(cm.getMetadata().getLabels().get(POLICY_LABEL)))
+                        && PolicyConfigMaps.isLabelled(cm.getMetadata().getLabels()))
                 .toList();
     }
 
@@ -71,7 +71,7 @@ class PolicyConfigMapsTest {
                 .containsExactlyInAnyOrder("policy-sandboxed", "policy-several");
         assertThat(configMaps).allSatisfy(cm -> {
             assertThat(cm.getMetadata().getNamespace()).isEqualTo(Helm.NAMESPACE);
-            assertThat(cm.getMetadata().getLabels()).containsEntry(POLICY_LABEL, "true");
+            assertThat(cm.getMetadata().getLabels()).containsEntry(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE);
         });
 
         ConfigMap sandboxed = byName(configMaps, "policy-sandboxed");
@@ -162,7 +162,7 @@ class PolicyConfigMapsTest {
                 try (var parser = YAML.getFactory().createParser(file.toFile())) {
                     for (JsonNode doc : YAML.readValues(parser, JsonNode.class).readAll()) {
                         if (doc != null && "ConfigMap".equals(doc.path("kind").asText())
-                                && "true".equals(doc.path("metadata").path("labels").path(POLICY_LABEL).asText())) {
+                                && PolicyConfigMaps.LABEL_VALUE.equals(doc.path("metadata").path("labels").path(PolicyConfigMaps.LABEL).asText())) {
                             Map<String, String> data = new HashMap<>();
                             doc.path("data").properties().forEach(e -> data.put(e.getKey(), e.getValue().asText()));
                             found.put(doc.path("metadata").path("name").asText(), data);

@@ -12,6 +12,9 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperatio
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ServiceReference;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
+import java.util.Arrays;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -56,22 +59,27 @@ class WebhookConfigurationTest {
         assertThat(config.getWebhooks()).allSatisfy(
                 hook -> assertThat(hook.getClientConfig().getService().getPath()).isEqualTo("/validate"));
 
-        assertThat(resources(validating(config, PODS_VALIDATE).getRules()))
-                .containsExactly(tuple("", "pods", List.of("CREATE")));
-        assertThat(resources(validating(config, WORKLOADS).getRules())).containsExactlyInAnyOrder(
-                tuple("apps", "deployments", List.of("CREATE", "UPDATE")),
-                tuple("apps", "statefulsets", List.of("CREATE", "UPDATE")),
-                tuple("apps", "daemonsets", List.of("CREATE", "UPDATE")),
-                tuple("apps", "replicasets", List.of("CREATE", "UPDATE")),
-                tuple("", "replicationcontrollers", List.of("CREATE", "UPDATE")),
-                tuple("batch", "jobs", List.of("CREATE", "UPDATE")),
-                tuple("batch", "cronjobs", List.of("CREATE", "UPDATE")));
-
         ValidatingWebhook policies = validating(config, POLICIES);
         assertThat(resources(policies.getRules()))
                 .containsExactly(tuple("", "configmaps", List.of("CREATE", "UPDATE")));
         assertThat(policies.getObjectSelector().getMatchLabels())
-                .containsExactly(Map.entry("runtimeclass-guard.io/policy", "true"));
+                .containsExactly(Map.entry(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE));
+    }
+
+    @Test
+    void podAndWorkloadRulesCoverExactlyTheKindsTheWebhookDecidesOn() {
+        Rendered rendered = Helm.template();
+        ValidatingWebhookConfiguration validating = rendered.single(ValidatingWebhookConfiguration.class);
+        List<MutatingWebhook> mutating = rendered.single(MutatingWebhookConfiguration.class).getWebhooks();
+        WorkloadKind pod = WorkloadKind.POD;
+        List<WorkloadKind> templates = Arrays.stream(WorkloadKind.values()).filter(kind -> !kind.isPod()).toList();
+
+        assertThat(resources(mutating.getFirst().getRules()))
+                .containsExactly(tuple(pod.group(), pod.resource(), List.of("CREATE")));
+        assertThat(resources(validating(validating, PODS_VALIDATE).getRules()))
+                .containsExactly(tuple(pod.group(), pod.resource(), List.of("CREATE")));
+        assertThat(resources(validating(validating, WORKLOADS).getRules())).containsExactlyInAnyOrderElementsOf(
+                templates.stream().map(kind -> tuple(kind.group(), kind.resource(), List.of("CREATE", "UPDATE"))).toList());
     }
 
     @Test

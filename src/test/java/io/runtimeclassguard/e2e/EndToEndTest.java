@@ -23,13 +23,14 @@ import io.runtimeclassguard.cluster.ClusterState;
 import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
 import io.runtimeclassguard.policy.evaluation.Decision;
 import io.runtimeclassguard.policy.evaluation.Evaluator;
-import io.runtimeclassguard.policy.kube.Operation;
-import io.runtimeclassguard.policy.kube.PodSpecView;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicySource;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 import io.runtimeclassguard.policy.evaluation.Stage;
+import io.runtimeclassguard.testing.ReviewRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -160,9 +161,8 @@ class EndToEndTest {
                 .withSpec(pod("web", "runc-fast").getSpec())
                 .endTemplate()
                 .endSpec().build();
-        ReviewRequest request = new ReviewRequest("e2e", Operation.CREATE, "apps", "Deployment", "", "production", "web",
-                "e2e-admin", List.of("system:masters"), false,
-                new PodSpecView("spec.template.spec", "runc-fast", Map.of(), Map.of()), false, null);
+        ReviewRequest request = ReviewRequestBuilder.workload(WorkloadKind.DEPLOYMENT, "production")
+                .user("e2e-admin", "system:masters").runtimeClass("runc-fast").build();
         Decision expected = Evaluator.evaluate(Stage.VALIDATE, request, snapshot().namespace("production"),
                 snapshot().policies(), snapshot().runtimeClasses());
         assertThat(expected.allowed()).isFalse();
@@ -342,9 +342,8 @@ class EndToEndTest {
     }
 
     private static ReviewRequest podRequest(String namespace, Pod pod) {
-        return new ReviewRequest("e2e", Operation.CREATE, "", "Pod", "", namespace, pod.getMetadata().getName(),
-                "e2e-admin", List.of("system:masters"), false,
-                new PodSpecView("spec", pod.getSpec().getRuntimeClassName(), Map.of(), Map.of()), false, null);
+        return ReviewRequestBuilder.pod(namespace).name(pod.getMetadata().getName()).user("e2e-admin", "system:masters")
+                .runtimeClass(pod.getSpec().getRuntimeClassName()).build();
     }
 
     private Optional<String> dryRunDenial(String namespace, Pod pod) {
@@ -381,7 +380,7 @@ class EndToEndTest {
 
     private static ConfigMap policyConfigMap(String name, String policy) {
         return new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace(POLICY_NAMESPACE)
-                .addToLabels(PolicyLoader.POLICY_LABEL, "true").endMetadata()
+                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
                 .addToData("policy.yaml", policy).build();
     }
 

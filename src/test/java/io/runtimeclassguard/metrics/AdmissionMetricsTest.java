@@ -6,20 +6,19 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.runtimeclassguard.admission.DecisionObserver.DecisionEvent;
 import io.runtimeclassguard.policy.evaluation.Decision;
-import io.runtimeclassguard.policy.evaluation.Decision.Outcome;
 import io.runtimeclassguard.policy.evaluation.Decision.Reason;
-import io.runtimeclassguard.policy.model.Mode;
-import io.runtimeclassguard.policy.kube.Operation;
-import io.runtimeclassguard.policy.kube.PodSpecView;
-import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.evaluation.Decision.Violation;
 import io.runtimeclassguard.policy.evaluation.Stage;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicySource;
+import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.testing.ReviewRequestBuilder;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,9 +28,10 @@ class AdmissionMetricsTest {
 
     @Test
     void countsDecisionsByBoundedTagsOnly() {
-        metrics.onDecision(event(Stage.VALIDATE, request("", "Pod"), denied(), Duration.ofMillis(3)));
-        metrics.onDecision(event(Stage.VALIDATE, request("", "Pod"), denied(), Duration.ofMillis(4)));
-        metrics.onDecision(event(Stage.MUTATE, request("example.com", "Widget"), ignored(), Duration.ofMillis(1)));
+        metrics.onDecision(event(Stage.VALIDATE, pod(), denied(), Duration.ofMillis(3)));
+        metrics.onDecision(event(Stage.VALIDATE, pod(), denied(), Duration.ofMillis(4)));
+        metrics.onDecision(event(Stage.MUTATE, ReviewRequestBuilder.other("example.com", "Widget", "untrusted-workloads")
+                .name("web-7f9c").build(), ignored(), Duration.ofMillis(1)));
 
         assertThat(registry.get(AdmissionMetrics.REQUESTS).tags("stage", "validate", "kind", "Pod", "operation", "CREATE",
                 "decision", "denied", "policy", "untrusted", "mode", "enforce").counter().count()).isEqualTo(2);
@@ -45,8 +45,8 @@ class AdmissionMetricsTest {
 
     @Test
     void latencyHistogramHasTheApiserversBucketsByStage() {
-        metrics.onDecision(event(Stage.MUTATE, request("", "Pod"), denied(), Duration.ofMillis(3)));
-        metrics.onDecision(event(Stage.MUTATE, request("", "Pod"), denied(), Duration.ofMillis(30)));
+        metrics.onDecision(event(Stage.MUTATE, pod(), denied(), Duration.ofMillis(3)));
+        metrics.onDecision(event(Stage.MUTATE, pod(), denied(), Duration.ofMillis(30)));
 
         Timer timer = registry.get(AdmissionMetrics.LATENCY).tag("stage", "mutate").timer();
         assertThat(timer.count()).isEqualTo(2);
@@ -68,18 +68,25 @@ class AdmissionMetricsTest {
         return new DecisionEvent(stage, "admission.k8s.io/v1", request, decision, latency.toNanos());
     }
 
-    private static ReviewRequest request(String group, String kind) {
-        return new ReviewRequest("uid-1", Operation.CREATE, group, kind, "", "untrusted-workloads", "web-7f9c", "alice",
-                List.of("developers"), false, new PodSpecView("spec", "kata", Map.of(), Map.of()), false, null);
+    private static ReviewRequest pod() {
+        return ReviewRequestBuilder.pod("untrusted-workloads").name("web-7f9c").user("alice", "developers")
+                .runtimeClass("kata").build();
     }
 
     private static Decision denied() {
-        return new Decision(false, Outcome.DENIED, Reason.CLASS_NOT_ALLOWED, "untrusted", Optional.of(Mode.ENFORCE),
-                "kata", "kata", null, null, List.of(), List.of(), "kata is not allowed");
+        RuntimeClassPolicy untrusted = PolicyLoader.load(List.of(PolicySource.configMapKey("p", "p.yaml", """
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: untrusted
+                priority: 1
+                namespaces: {names: [untrusted-workloads]}
+                runtimeClass: {allowed: [gvisor]}
+                """))).policies().byName("untrusted").orElseThrow();
+        return Decision.denied(List.of(new Violation(Reason.CLASS_NOT_ALLOWED, "spec.runtimeClassName",
+                "\"kata\" is not allowed")), "kata is not allowed").withPolicy(untrusted);
     }
 
     private static Decision ignored() {
-        return new Decision(true, Outcome.IGNORED, Reason.NOT_APPLICABLE, "", Optional.empty(), null, null, null, null,
-                List.of(), List.of(), "not decided on");
+        return Decision.ignored("not decided on");
     }
 }

@@ -37,7 +37,7 @@ class ClusterStateMetricsTest {
                 .getBeanProvider(ClusterState.class)).bindTo(registry);
         assertThat(registry.get(ClusterStateMetrics.POLICIES_LOADED).gauge().value()).isZero();
 
-        current.set(new ClusterSnapshot(PolicyLoader.load(List.of(PolicySource.configMapKey("p[a.yaml]", """
+        current.set(new ClusterSnapshot(PolicyLoader.load(List.of(PolicySource.configMapKey("p", "a.yaml", """
                         apiVersion: runtimeclass-guard.io/v1alpha1
                         kind: RuntimeClassPolicy
                         name: untrusted

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.policy.evaluation.Decision.Reason;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.model.Mode;
 import io.runtimeclassguard.policy.model.NameGlob;
@@ -40,9 +41,6 @@ public final class BackstopGenerator {
             + "path: '/spec/runtimeClassName', value: variables.inject}]";
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-    private static final String POD_SPEC_PATH = "spec";
-    private static final String CRONJOB_SPEC_PATH = "spec.jobTemplate.spec.template.spec";
-    private static final String TEMPLATE_SPEC_PATH = "spec.template.spec";
 
     private BackstopGenerator() {
     }
@@ -155,8 +153,9 @@ public final class BackstopGenerator {
     }
 
     /**
-     * Pod CREATE, and with {@code workloads} CREATE/UPDATE of the seven kinds that carry a Pod template. Every field
-     * the apiserver would default is spelled out, so the stored object can be compared with the generated one.
+     * Pod CREATE, and with {@code workloads} CREATE/UPDATE of every kind that carries a Pod template, from the one
+     * {@link WorkloadKind} table. Every field the apiserver would default is spelled out, so the stored object can be
+     * compared with the generated one.
      */
     private static ObjectNode matchConstraints(boolean workloads) {
         ObjectNode match = JSON.objectNode();
@@ -164,12 +163,15 @@ public final class BackstopGenerator {
         match.putObject("namespaceSelector");
         match.putObject("objectSelector");
         ArrayNode rules = match.putArray("resourceRules");
-        rule(rules, "", List.of("pods"), List.of("CREATE"));
+        rule(rules, WorkloadKind.POD.group(), List.of(WorkloadKind.POD.resource()), List.of("CREATE"));
         if (workloads) {
-            List<String> createUpdate = List.of("CREATE", "UPDATE");
-            rule(rules, "apps", List.of("deployments", "statefulsets", "daemonsets", "replicasets"), createUpdate);
-            rule(rules, "", List.of("replicationcontrollers"), createUpdate);
-            rule(rules, "batch", List.of("jobs", "cronjobs"), createUpdate);
+            Map<String, List<String>> byGroup = new LinkedHashMap<>();
+            for (WorkloadKind kind : WorkloadKind.values()) {
+                if (!kind.isPod()) {
+                    byGroup.computeIfAbsent(kind.group(), group -> new ArrayList<>()).add(kind.resource());
+                }
+            }
+            byGroup.forEach((group, resources) -> rule(rules, group, resources, List.of("CREATE", "UPDATE")));
         }
         return match;
     }
@@ -183,6 +185,24 @@ public final class BackstopGenerator {
         rule.put("scope", "Namespaced");
     }
 
+    /**
+     * A chain choosing by the request's kind among the places kinds keep their Pod spec, from {@link WorkloadKind};
+     * the last place is the fallback, as the policies match no other kind.
+     */
+    private static String bySpecPath(Function<String, String> perPath) {
+        Map<String, List<String>> kindsByPath = new LinkedHashMap<>();
+        for (WorkloadKind kind : WorkloadKind.values()) {
+            kindsByPath.computeIfAbsent(kind.specFieldPath(), path -> new ArrayList<>()).add(kind.kind());
+        }
+        List<String> paths = List.copyOf(kindsByPath.keySet());
+        StringBuilder chain = new StringBuilder();
+        for (String path : paths.subList(0, paths.size() - 1)) {
+            chain.append("request.kind.kind in ").append(Cel.stringList(kindsByPath.get(path))).append(" ? ")
+                    .append(perPath.apply(path)).append(" : ");
+        }
+        return chain.append(perPath.apply(paths.getLast())).toString();
+    }
+
     private static ArrayNode variables(PolicySet policies) {
         Map<String, String> expressions = new LinkedHashMap<>();
         expressions.put("namespaceLabels", "namespaceObject != null && has(namespaceObject.metadata.labels)"
@@ -192,11 +212,10 @@ public final class BackstopGenerator {
         expressions.put("mode", byPolicy(policies, policy -> policy.mode().wireName()) + "[variables.policy]");
         expressions.put("exempt", exempt(policies));
         expressions.put("terminating", "has(object.metadata.deletionTimestamp)");
-        expressions.put("isPod", "request.kind.group == '' && request.kind.kind == 'Pod'");
-        expressions.put("specPath", "variables.isPod ? '" + POD_SPEC_PATH + "' : request.kind.kind == 'CronJob' ? '"
-                + CRONJOB_SPEC_PATH + "' : '" + TEMPLATE_SPEC_PATH + "'");
-        expressions.put("podSpec", "variables.isPod ? " + present(POD_SPEC_PATH)
-                + " : request.kind.kind == 'CronJob' ? " + present(CRONJOB_SPEC_PATH) + " : " + present(TEMPLATE_SPEC_PATH));
+        expressions.put("isPod", "request.kind.group == " + Cel.string(WorkloadKind.POD.group())
+                + " && request.kind.kind == " + Cel.string(WorkloadKind.POD.kind()));
+        expressions.put("specPath", bySpecPath(Cel::string));
+        expressions.put("podSpec", bySpecPath(BackstopGenerator::present));
         // An empty runtimeClassName names no class, as for the evaluator.
         expressions.put("runtimeClass", "variables.podSpec != null && has(variables.podSpec.runtimeClassName)"
                 + " && variables.podSpec.runtimeClassName != null ? variables.podSpec.runtimeClassName : ''");

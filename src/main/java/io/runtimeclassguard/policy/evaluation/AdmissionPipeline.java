@@ -1,10 +1,12 @@
 package io.runtimeclassguard.policy.evaluation;
 
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
-import io.runtimeclassguard.policy.kube.PodSpecView;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.model.PolicySet;
+
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What the apiserver does with both webhooks registered: the mutating call, its patch applied, then the
@@ -16,22 +18,27 @@ public final class AdmissionPipeline {
 
     /**
      * @param mutation   the mutating webhook's decision (for kinds it does not touch, an ignored one)
-     * @param validation the validating webhook's decision on the object after the patch; null when mutation denied
+     * @param validation the validating webhook's decision on the object after the patch; empty when mutation denied
      */
-    public record Result(Decision mutation, Decision validation) {
+    public record Result(Decision mutation, Optional<Decision> validation) {
+        public Result {
+            Objects.requireNonNull(mutation, "mutation");
+            Objects.requireNonNull(validation, "validation");
+        }
+
         public boolean allowed() {
-            return mutation.allowed() && validation != null && validation.allowed();
+            return mutation.allowed() && validation.map(Decision::allowed).orElse(false);
         }
 
         /** The decision that speaks for the whole: the denial if there is one, else the mutation if it patched. */
         public Decision verdict() {
-            if (!mutation.allowed() || validation == null) {
+            if (!mutation.allowed() || validation.isEmpty()) {
                 return mutation;
             }
-            if (!validation.allowed()) {
-                return validation;
+            if (!validation.get().allowed()) {
+                return validation.get();
             }
-            return mutation.hasPatch() ? mutation : validation;
+            return mutation.patch().isPresent() ? mutation : validation.get();
         }
     }
 
@@ -39,17 +46,11 @@ public final class AdmissionPipeline {
                              RuntimeClassCatalog classes) {
         Decision mutation = Evaluator.evaluate(Stage.MUTATE, request, namespace, policies, classes);
         if (!mutation.allowed()) {
-            return new Result(mutation, null);
+            return new Result(mutation, Optional.empty());
         }
-        ReviewRequest patched = request;
-        if (mutation.hasPatch()) {
-            PodSpecView spec = request.podSpec();
-            patched = new ReviewRequest(request.uid(), request.operation(), request.group(), request.kind(),
-                    request.subResource(), request.namespace(), request.objectName(), request.username(),
-                    request.groups(), request.dryRun(),
-                    new PodSpecView(spec.fieldPath(), mutation.patchRuntimeClass(), spec.nodeSelector(), spec.overhead()),
-                    request.terminating(), request.configMap());
-        }
-        return new Result(mutation, Evaluator.evaluate(Stage.VALIDATE, patched, namespace, policies, classes));
+        ReviewRequest patched = mutation.patch()
+                .map(patch -> request.withPodSpec(request.podSpec().orElseThrow().withRuntimeClassName(patch.runtimeClass())))
+                .orElse(request);
+        return new Result(mutation, Optional.of(Evaluator.evaluate(Stage.VALIDATE, patched, namespace, policies, classes)));
     }
 }

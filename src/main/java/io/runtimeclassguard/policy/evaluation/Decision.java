@@ -1,6 +1,7 @@
 package io.runtimeclassguard.policy.evaluation;
 
 import io.runtimeclassguard.policy.model.Mode;
+import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -9,49 +10,119 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The answer to one admission request: a value, never an exception.
+ * The answer to one admission request: a value, never an exception. Built with the named factories
+ * ({@link #denied}, {@link #mutated}, ...) and {@code withX} copies; whatever is absent is an empty Optional.
  *
- * @param allowed            whether the apiserver may go ahead
- * @param outcome            what happened, as recorded in the audit annotation {@code decision}
+ * @param outcome            what happened, as recorded in the audit annotation {@code decision}; it says whether
+ *                           the apiserver may go ahead ({@link #allowed()})
  * @param reason             a short, bounded code for logs, metrics and the audit annotation {@code reason}
  * @param policy             the governing policy's name, empty when no policy matched
- * @param mode               the governing policy's mode, empty when no policy matched
- * @param runtimeClassBefore the class the object named, or null
- * @param runtimeClassAfter  the class the object runs with once this decision applies, or null
- * @param patchRuntimeClass  the class to write into the object with a JSON Patch, or null for no patch
- * @param patchPath          the JSON Pointer the patch writes, or null
- * @param violations         everything the object does wrong under its policy, each with its field path
+ * @param mode               the governing policy's mode, present exactly when {@code policy} is
+ * @param runtimeClassBefore the class the object named
+ * @param runtimeClassAfter  the class the object runs with once this decision applies
+ * @param patch              the class to write into the object, and where
+ * @param violations         everything the object does wrong under its policy, each with its field and reason
  * @param warnings           admission warnings for the client, each at most {@link #MAX_WARNING_LENGTH} characters
  * @param message            for a denial, what a person should read and do; otherwise a one-line summary
  */
-public record Decision(boolean allowed, Outcome outcome, Reason reason, String policy, Optional<Mode> mode,
-                       String runtimeClassBefore, String runtimeClassAfter, String patchRuntimeClass,
-                       String patchPath, List<Violation> violations, List<String> warnings, String message) {
+public record Decision(Outcome outcome, Reason reason, Optional<String> policy, Optional<Mode> mode,
+                       Optional<String> runtimeClassBefore, Optional<String> runtimeClassAfter, Optional<Patch> patch,
+                       List<Violation> violations, List<String> warnings, String message) {
     public static final int MAX_WARNING_LENGTH = 120;
 
     public Decision {
         Objects.requireNonNull(outcome, "outcome");
         Objects.requireNonNull(reason, "reason");
-        policy = policy == null ? "" : policy;
-        mode = mode == null ? Optional.empty() : mode;
-        violations = violations == null ? List.of() : List.copyOf(violations);
-        warnings = warnings == null ? List.of() : warnings.stream().map(Decision::fitWarning).toList();
-        message = message == null ? "" : message;
-        if ((patchRuntimeClass == null) != (patchPath == null)) {
-            throw new IllegalArgumentException("a patch needs both a class and a path");
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(runtimeClassBefore, "runtimeClassBefore");
+        Objects.requireNonNull(runtimeClassAfter, "runtimeClassAfter");
+        Objects.requireNonNull(patch, "patch");
+        Objects.requireNonNull(message, "message");
+        if (policy.isPresent() != mode.isPresent()) {
+            throw new IllegalArgumentException("a policy and its mode go together");
         }
+        if (outcome == Outcome.DENIED && violations.isEmpty()) {
+            throw new IllegalArgumentException("a denial says what is wrong");
+        }
+        violations = List.copyOf(violations);
+        warnings = warnings.stream().map(Decision::fitWarning).toList();
     }
 
-    public boolean hasPatch() {
-        return patchRuntimeClass != null;
+    /** Not something this webhook decides on (other kinds, operations, subresources): allowed untouched. */
+    public static Decision ignored(String why) {
+        return of(Outcome.IGNORED, Reason.NOT_APPLICABLE, List.of(), why);
+    }
+
+    /** Allowed as it is. */
+    public static Decision allowed(Reason reason, String summary) {
+        return of(Outcome.ALLOWED, reason, List.of(), summary);
+    }
+
+    /** Allowed untouched because the requester is exempt; the summary is also the client's warning. */
+    public static Decision exempt(String summary) {
+        return of(Outcome.EXEMPT, Reason.EXEMPT_PRINCIPAL, List.of(), summary).withWarnings(List.of(summary));
+    }
+
+    /** Allowed with a patch; the object then runs with the patched class. */
+    public static Decision mutated(Reason reason, Patch patch, String summary) {
+        return new Decision(Outcome.MUTATED, reason, Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.of(patch.runtimeClass()), Optional.of(patch), List.of(), List.of(), summary);
+    }
+
+    /** Refused; the reason is the first violation's. */
+    public static Decision denied(List<Violation> violations, String message) {
+        return of(Outcome.DENIED, firstReason(violations), violations, message);
+    }
+
+    /** Allowed under a warn-mode policy despite violations; the warnings tell the client. */
+    public static Decision warned(List<Violation> violations, List<String> warnings, String message) {
+        return of(Outcome.WARNED, firstReason(violations), violations, message).withWarnings(warnings);
+    }
+
+    /** Allowed under an audit-mode policy, untouched; the message records what enforce would have done. */
+    public static Decision audited(Reason reason, List<Violation> violations, String message) {
+        return of(Outcome.AUDITED, reason, violations, message);
+    }
+
+    private static Decision of(Outcome outcome, Reason reason, List<Violation> violations, String message) {
+        return new Decision(outcome, reason, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), violations, List.of(), message);
+    }
+
+    private static Reason firstReason(List<Violation> violations) {
+        if (violations.isEmpty()) {
+            throw new IllegalArgumentException("no violation to give a reason");
+        }
+        return violations.getFirst().reason();
+    }
+
+    public boolean allowed() {
+        return outcome != Outcome.DENIED;
+    }
+
+    /** This decision made under {@code governing}: names it and its mode. */
+    public Decision withPolicy(RuntimeClassPolicy governing) {
+        return new Decision(outcome, reason, Optional.of(governing.name()), Optional.of(governing.mode()),
+                runtimeClassBefore, runtimeClassAfter, patch, violations, warnings, message);
+    }
+
+    /** This decision about an object that named {@code before} and runs with {@code after} once it applies. */
+    public Decision withRuntimeClasses(Optional<String> before, Optional<String> after) {
+        return new Decision(outcome, reason, policy, mode, before, after, patch, violations, warnings, message);
+    }
+
+    public Decision withWarnings(List<String> newWarnings) {
+        return new Decision(outcome, reason, policy, mode, runtimeClassBefore, runtimeClassAfter, patch, violations,
+                newWarnings, message);
     }
 
     /** The audit annotations the apiserver writes into its audit log as {@code <webhook>/<key>}. */
     public Map<String, String> auditAnnotations() {
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put("decision", outcome.wireName());
-        annotations.put("policy", policy.isEmpty() ? "none" : policy);
-        annotations.put("runtime-class", runtimeClassAfter == null ? "none" : runtimeClassAfter);
+        annotations.put("policy", policy.orElse("none"));
+        annotations.put("runtime-class", runtimeClassAfter.orElse("none"));
         annotations.put("reason", reason.wireName());
         return annotations;
     }
@@ -60,8 +131,25 @@ public record Decision(boolean allowed, Outcome outcome, Reason reason, String p
         return warning.length() <= MAX_WARNING_LENGTH ? warning : warning.substring(0, MAX_WARNING_LENGTH - 3) + "...";
     }
 
-    /** One thing an object does wrong, with the field that holds it. */
-    public record Violation(String field, String message) {
+    /** One thing an object does wrong: the field that holds it, why (as a bounded code) and what, in words. */
+    public record Violation(Reason reason, String field, String message) {
+        public Violation {
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(field, "field");
+            Objects.requireNonNull(message, "message");
+        }
+    }
+
+    /**
+     * The JSON Patch a mutation applies: {@code add} of {@code runtimeClass} at {@code path}.
+     *
+     * @param path a JSON Pointer, {@code /spec/runtimeClassName} for a Pod
+     */
+    public record Patch(String path, String runtimeClass) {
+        public Patch {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(runtimeClass, "runtimeClass");
+        }
     }
 
     /** What the webhook did. Wire names are lower-case, as audit annotations and logs show them. */
@@ -102,7 +190,6 @@ public record Decision(boolean allowed, Outcome outcome, Reason reason, String p
         DEFAULT_NOT_FOUND,
         NODE_SELECTOR_CONFLICT,
         OVERHEAD_CONFLICT,
-        NAMESPACE_UNKNOWN,
         POLICY_VALID,
         POLICY_INVALID,
         POLICY_OUTSIDE_NAMESPACE;

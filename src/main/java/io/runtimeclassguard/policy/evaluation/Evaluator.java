@@ -1,5 +1,8 @@
 package io.runtimeclassguard.policy.evaluation;
 
+import io.runtimeclassguard.policy.evaluation.Decision.Patch;
+import io.runtimeclassguard.policy.evaluation.Decision.Reason;
+import io.runtimeclassguard.policy.evaluation.Decision.Violation;
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
 import io.runtimeclassguard.policy.kube.Operation;
 import io.runtimeclassguard.policy.kube.PodSpecView;
@@ -9,18 +12,14 @@ import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import io.runtimeclassguard.policy.model.Mode;
 import io.runtimeclassguard.policy.model.PolicySet;
+import io.runtimeclassguard.policy.model.PolicySet.PolicyMatch;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
 import io.runtimeclassguard.policy.model.RuntimeClassRule;
-import io.runtimeclassguard.policy.evaluation.Decision.Outcome;
-import io.runtimeclassguard.policy.evaluation.Decision.Reason;
-import io.runtimeclassguard.policy.evaluation.Decision.Violation;
-import io.runtimeclassguard.policy.model.PolicySet.PolicyMatch;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -29,74 +28,46 @@ import java.util.stream.Collectors;
  * webhook, the CLI and the tests run exactly the same decisions.
  */
 public final class Evaluator {
-    /** Kinds whose Pod template is validated, by API group. */
-    private static final Map<String, Set<String>> WORKLOAD_KINDS = Map.of(
-            "apps", Set.of("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"),
-            "", Set.of("ReplicationController"),
-            "batch", Set.of("Job", "CronJob"));
-
     private Evaluator() {
-    }
-
-    public static boolean isPod(ReviewRequest request) {
-        return request.group().isEmpty() && request.kind().equals("Pod");
-    }
-
-    public static boolean isWorkload(ReviewRequest request) {
-        return isWorkloadKind(request.group(), request.kind());
-    }
-
-    public static boolean isWorkloadKind(String group, String kind) {
-        return WORKLOAD_KINDS.getOrDefault(group, Set.of()).contains(kind);
     }
 
     /** Whether this request is one the evaluator decides on; everything else is allowed untouched. */
     public static boolean applies(Stage stage, ReviewRequest request) {
-        if (!request.subResource().isEmpty() || request.podSpec() == null) {
+        if (!request.subResource().isEmpty() || request.podSpec().isEmpty()) {
             return false;
         }
-        if (isPod(request)) {
+        if (request.podSpec().get().owner().isPod()) {
             return request.operation() == Operation.CREATE;
         }
-        return stage == Stage.VALIDATE && isWorkload(request)
+        return stage == Stage.VALIDATE
                 && (request.operation() == Operation.CREATE || request.operation() == Operation.UPDATE);
     }
 
     public static Decision evaluate(Stage stage, ReviewRequest request, NamespaceInfo namespace,
                                     PolicySet policies, RuntimeClassCatalog classes) {
+        Optional<String> named = request.podSpec().flatMap(PodSpecView::runtimeClassName);
         if (!applies(stage, request)) {
-            return ignored(request, "not a Pod CREATE or a workload CREATE/UPDATE on /validate");
+            return Decision.ignored("not a Pod CREATE or a workload CREATE/UPDATE on /validate")
+                    .withRuntimeClasses(named, named);
         }
-        PodSpecView spec = request.podSpec();
         Optional<PolicyMatch> match = policies.governing(namespace);
         if (request.terminating()) {
-            return allow(request, match, Outcome.ALLOWED, Reason.TERMINATING, spec.runtimeClassName(),
-                    List.of(), "object is being deleted");
+            return under(match, Decision.allowed(Reason.TERMINATING, "object is being deleted"))
+                    .withRuntimeClasses(named, named);
         }
         if (match.isPresent()) {
             RuntimeClassPolicy policy = match.get().policy();
             Optional<String> exemptAs = policy.exemptions().exempts(request.username(), request.groups());
             if (exemptAs.isPresent()) {
-                String warning = "exempt from RuntimeClass policy \"" + policy.name() + "\" as " + exemptAs.get();
-                return allow(request, match, Outcome.EXEMPT, Reason.EXEMPT_PRINCIPAL, spec.runtimeClassName(),
-                        List.of(warning), warning);
+                return Decision.exempt("exempt from RuntimeClass policy \"" + policy.name() + "\" as " + exemptAs.get())
+                        .withPolicy(policy).withRuntimeClasses(named, named);
             }
         }
         return new Evaluation(stage, request, namespace, match, classes).decide();
     }
 
-    private static Decision ignored(ReviewRequest request, String why) {
-        return new Decision(true, Outcome.IGNORED, Reason.NOT_APPLICABLE, "", Optional.empty(),
-                request.podSpec() == null ? null : request.podSpec().runtimeClassName(),
-                request.podSpec() == null ? null : request.podSpec().runtimeClassName(),
-                null, null, List.of(), List.of(), why);
-    }
-
-    private static Decision allow(ReviewRequest request, Optional<PolicyMatch> match, Outcome outcome, Reason reason,
-                                  String runtimeClass, List<String> warnings, String summary) {
-        return new Decision(true, outcome, reason, match.map(m -> m.policy().name()).orElse(""),
-                match.map(m -> m.policy().mode()), request.podSpec().runtimeClassName(), runtimeClass,
-                null, null, List.of(), warnings, summary);
+    private static Decision under(Optional<PolicyMatch> match, Decision decision) {
+        return match.map(governing -> decision.withPolicy(governing.policy())).orElse(decision);
     }
 
     /** One evaluation's working state; collects every violation before deciding. */
@@ -107,9 +78,8 @@ public final class Evaluator {
         private final Optional<PolicyMatch> match;
         private final RuntimeClassCatalog classes;
         private final PodSpecView spec;
-        private final String named;
+        private final Optional<String> named;
         private final List<Violation> violations = new ArrayList<>();
-        private final List<Reason> violationReasons = new ArrayList<>();
         private final List<String> hints = new ArrayList<>();
 
         Evaluation(Stage stage, ReviewRequest request, NamespaceInfo namespace, Optional<PolicyMatch> match,
@@ -119,48 +89,49 @@ public final class Evaluator {
             this.namespace = namespace;
             this.match = match;
             this.classes = classes;
-            this.spec = request.podSpec();
+            this.spec = request.podSpec().orElseThrow();
             this.named = spec.runtimeClassName();
         }
 
         Decision decide() {
-            if (named != null && !classes.contains(named)) {
-                // Never subject to mode: a Pod naming a missing class can never start, so no policy can let it pass.
-                violate(Reason.CLASS_NOT_FOUND, spec.runtimeClassPath(), "RuntimeClass \"" + named + "\" does not exist");
-                hints.add(classesToUse());
-                return deny(Reason.CLASS_NOT_FOUND);
-            }
-            if (named != null) {
-                Optional<String> conflict = nodeSelectorConflict(classes.find(named).orElseThrow());
+            if (named.isPresent()) {
+                Optional<RuntimeClassInfo> runtimeClass = classes.find(named.get());
+                if (runtimeClass.isEmpty()) {
+                    // Never subject to mode: a Pod naming a missing class can never start, so no policy can let it pass.
+                    violate(Reason.CLASS_NOT_FOUND, spec.runtimeClassPath(),
+                            "RuntimeClass \"" + named.get() + "\" does not exist");
+                    hints.add(classesToUse());
+                    return deny();
+                }
+                Optional<String> conflict = nodeSelectorConflict(runtimeClass.get());
                 if (conflict.isPresent()) {
                     // The apiserver's RuntimeClass plugin rejects this whatever the policy says; say so first.
-                    violate(Reason.NODE_SELECTOR_CONFLICT, spec.fieldPath() + ".nodeSelector", conflict.get());
-                    hints.add("To fix: remove that key from " + spec.fieldPath() + ".nodeSelector; the RuntimeClass sets it.");
-                    return deny(Reason.NODE_SELECTOR_CONFLICT);
+                    violate(Reason.NODE_SELECTOR_CONFLICT, nodeSelectorPath(), conflict.get());
+                    hints.add("To fix: remove that key from " + nodeSelectorPath() + "; the RuntimeClass sets it.");
+                    return deny();
                 }
             }
             if (match.isEmpty()) {
-                return new Decision(true, Outcome.ALLOWED, Reason.NO_POLICY, "", Optional.empty(), named, named,
-                        null, null, List.of(), List.of(), "no RuntimeClass policy governs namespace " + namespace.name());
+                return Decision.allowed(Reason.NO_POLICY, "no RuntimeClass policy governs namespace " + namespace.name())
+                        .withRuntimeClasses(named, named);
             }
-            RuntimeClassPolicy policy = match.get().policy();
-            RuntimeClassRule rule = policy.runtimeClass();
-            if (named != null) {
-                if (!rule.allows(named)) {
-                    violate(Reason.CLASS_NOT_ALLOWED, spec.runtimeClassPath(), "\"" + named + "\" is not allowed");
+            RuntimeClassRule rule = policy().runtimeClass();
+            if (named.isPresent()) {
+                if (!rule.allows(named.get())) {
+                    violate(Reason.CLASS_NOT_ALLOWED, spec.runtimeClassPath(), "\"" + named.get() + "\" is not allowed");
                     hints.add(rule.defaultClass()
                             .map(d -> "To fix: remove " + spec.runtimeClassPath() + " (" + d + " is then set for you)"
                                     + " or set it to one of: " + rule.describeAllowed() + ".")
                             .orElse("To fix: set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed() + "."));
                 }
-                return conclude(Reason.CLASS_ALLOWED, null, named, List.of());
+                return conclude(Reason.CLASS_ALLOWED, named, List.of());
             }
             if (rule.defaultClass().isEmpty()) {
                 if (rule.required()) {
                     violate(Reason.CLASS_REQUIRED, spec.runtimeClassPath(), "a RuntimeClass is required, none is named");
                     hints.add("To fix: set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed() + ".");
                 }
-                return conclude(Reason.CLASS_ALLOWED, null, null, List.of());
+                return conclude(Reason.CLASS_ALLOWED, Optional.empty(), List.of());
             }
             return injectDefault(rule.defaultClass().get());
         }
@@ -172,12 +143,11 @@ public final class Evaluator {
                         "the policy's default RuntimeClass \"" + defaultClass + "\" does not exist in the cluster");
                 hints.add("To fix: ask the platform team to create RuntimeClass " + defaultClass
                         + "; meanwhile name an allowed class that exists: " + existingAllowed() + ".");
-                return conclude(Reason.DEFAULT_NOT_FOUND, null, null, List.of());
+                return conclude(Reason.DEFAULT_NOT_FOUND, Optional.empty(), List.of());
             }
             nodeSelectorConflict(runtimeClass.get()).ifPresent(conflict -> {
-                violate(Reason.NODE_SELECTOR_CONFLICT, spec.fieldPath() + ".nodeSelector",
-                        conflict + " (the policy's default)");
-                hints.add("To fix: remove that key from " + spec.fieldPath() + ".nodeSelector; the RuntimeClass sets it.");
+                violate(Reason.NODE_SELECTOR_CONFLICT, nodeSelectorPath(), conflict + " (the policy's default)");
+                hints.add("To fix: remove that key from " + nodeSelectorPath() + "; the RuntimeClass sets it.");
             });
             if (!spec.overhead().isEmpty() && !Quantities.sameResources(spec.overhead(), runtimeClass.get().overhead())) {
                 violate(Reason.OVERHEAD_CONFLICT, spec.fieldPath() + ".overhead",
@@ -186,64 +156,66 @@ public final class Evaluator {
                 hints.add("To fix: remove " + spec.fieldPath() + ".overhead; the apiserver sets it from the RuntimeClass.");
             }
             if (!violations.isEmpty()) {
-                return conclude(violationReasons.getFirst(), null, null, List.of());
+                return conclude(violations.getFirst().reason(), Optional.empty(), List.of());
             }
-            if (!isPod(request)) {
-                if (match.orElseThrow().policy().mode() == Mode.AUDIT) {
-                    return decision(true, Outcome.AUDITED, Reason.DEFAULT_PENDING, null, null, List.of(),
-                            "audit: enforce would give its Pods runtimeClassName " + defaultClass);
+            if (!spec.owner().isPod()) {
+                if (policy().mode() == Mode.AUDIT) {
+                    return Decision.audited(Reason.DEFAULT_PENDING, List.of(),
+                                    "audit: enforce would give its Pods runtimeClassName " + defaultClass)
+                            .withPolicy(policy()).withRuntimeClasses(named, Optional.empty());
                 }
                 String warning = request.kind() + " " + request.objectName() + ": its Pods will get runtimeClassName "
-                        + defaultClass + " (policy " + policyName() + ")";
-                return conclude(Reason.DEFAULT_PENDING, null, defaultClass, List.of(warning));
+                        + defaultClass + " (policy " + policy().name() + ")";
+                return conclude(Reason.DEFAULT_PENDING, Optional.of(defaultClass), List.of(warning));
             }
             if (stage == Stage.MUTATE) {
-                return conclude(Reason.DEFAULT_INJECTED, defaultClass, defaultClass, List.of());
+                return inject(defaultClass);
             }
             // /validate is the last line: a Pod without the default got past (or around) the mutating webhook.
             violate(Reason.DEFAULT_EXPECTED, spec.runtimeClassPath(), "expected runtimeClassName " + defaultClass
                     + ", found none (the mutating webhook did not set the default)");
             hints.add("To fix: create the Pod again once the mutating webhook is available, or set "
                     + spec.runtimeClassPath() + ": " + defaultClass + ".");
-            return conclude(Reason.DEFAULT_EXPECTED, null, null, List.of());
+            return conclude(Reason.DEFAULT_EXPECTED, Optional.empty(), List.of());
         }
 
-        /** Applies the policy's mode to what was found. */
-        private Decision conclude(Reason passReason, String patchClass, String runtimeClassAfter, List<String> notes) {
-            RuntimeClassPolicy policy = match.orElseThrow().policy();
-            Mode mode = policy.mode();
-            if (violations.isEmpty()) {
-                if (patchClass != null && mode == Mode.AUDIT) {
-                    return decision(true, Outcome.AUDITED, passReason, null, named, notes,
-                            "audit: enforce would set runtimeClassName " + patchClass);
-                }
-                Outcome outcome = patchClass != null ? Outcome.MUTATED : Outcome.ALLOWED;
-                String summary = patchClass != null
-                        ? "set runtimeClassName " + patchClass + " (policy " + policy.name() + ")"
-                        : "allowed by policy " + policy.name();
-                return decision(true, outcome, passReason, patchClass, runtimeClassAfter, notes, summary);
+        private Decision inject(String defaultClass) {
+            if (policy().mode() == Mode.AUDIT) {
+                return Decision.audited(Reason.DEFAULT_INJECTED, List.of(),
+                                "audit: enforce would set runtimeClassName " + defaultClass)
+                        .withPolicy(policy()).withRuntimeClasses(named, named);
             }
-            Reason reason = violationReasons.getFirst();
-            return switch (mode) {
-                case ENFORCE -> deny(reason);
-                case WARN -> decision(true, Outcome.WARNED, reason, null, named,
-                        violations.stream().map(v -> "policy " + policy.name() + " (warn): " + v.field() + ": " + v.message()
-                                + (v.field().equals(spec.runtimeClassPath()) ? "; allowed: " + policy.runtimeClass().describeAllowed() : "")).toList(),
-                        denialMessage());
-                case AUDIT -> decision(true, Outcome.AUDITED, reason, null, named, List.of(),
+            return Decision.mutated(Reason.DEFAULT_INJECTED, new Patch(spec.runtimeClassPointer(), defaultClass),
+                            "set runtimeClassName " + defaultClass + " (policy " + policy().name() + ")")
+                    .withPolicy(policy()).withRuntimeClasses(named, Optional.of(defaultClass));
+        }
+
+        /**
+         * Applies the policy's mode to what was found: with no violation the object is allowed and runs with
+         * {@code runtimeClassAfter}; otherwise enforce denies, warn warns and audit records.
+         */
+        private Decision conclude(Reason passReason, Optional<String> runtimeClassAfter, List<String> notes) {
+            if (violations.isEmpty()) {
+                return Decision.allowed(passReason, "allowed by policy " + policy().name()).withWarnings(notes)
+                        .withPolicy(policy()).withRuntimeClasses(named, runtimeClassAfter);
+            }
+            Decision decision = switch (policy().mode()) {
+                case ENFORCE -> deny();
+                case WARN -> Decision.warned(violations, violations.stream().map(this::warning).toList(), denialMessage());
+                case AUDIT -> Decision.audited(violations.getFirst().reason(), violations,
                         "audit: enforce would deny: " + denialMessage());
             };
+            return decision.withPolicy(policy()).withRuntimeClasses(named, named);
         }
 
-        private Decision deny(Reason reason) {
-            return decision(false, Outcome.DENIED, reason, null, named, List.of(), denialMessage());
+        private String warning(Violation violation) {
+            String warning = "policy " + policy().name() + " (warn): " + violation.field() + ": " + violation.message();
+            return violation.field().equals(spec.runtimeClassPath())
+                    ? warning + "; allowed: " + policy().runtimeClass().describeAllowed() : warning;
         }
 
-        private Decision decision(boolean allowed, Outcome outcome, Reason reason, String patchClass,
-                                  String runtimeClassAfter, List<String> warnings, String message) {
-            return new Decision(allowed, outcome, reason, policyName(), match.map(m -> m.policy().mode()),
-                    named, runtimeClassAfter, patchClass, patchClass == null ? null : "/spec/runtimeClassName",
-                    violations, warnings, message);
+        private Decision deny() {
+            return under(match, Decision.denied(violations, denialMessage())).withRuntimeClasses(named, named);
         }
 
         /**
@@ -273,38 +245,42 @@ public final class Evaluator {
 
         private String classesToUse() {
             if (match.isPresent()) {
-                return "Classes that exist and policy " + policyName() + " allows here: " + existingAllowed() + ".";
+                return "Classes that exist and policy " + policy().name() + " allows here: " + existingAllowed() + ".";
             }
             return "Existing RuntimeClasses: " + (classes.names().isEmpty() ? "none" : String.join(", ", classes.names())) + ".";
         }
 
         private String existingAllowed() {
-            RuntimeClassRule rule = match.orElseThrow().policy().runtimeClass();
+            RuntimeClassRule rule = policy().runtimeClass();
             List<String> usable = rule.allowsAny()
                     ? List.copyOf(classes.names())
                     : rule.allowed().stream().filter(classes::contains).toList();
             return usable.isEmpty() ? "none exists yet" : String.join(", ", usable);
         }
 
+        /** The first key the Pod sets to another value than the class's scheduling requires, in words. */
         private Optional<String> nodeSelectorConflict(RuntimeClassInfo runtimeClass) {
             for (Map.Entry<String, String> required : runtimeClass.nodeSelector().entrySet()) {
                 String podValue = spec.nodeSelector().get(required.getKey());
                 if (podValue != null && !podValue.equals(required.getValue())) {
-                    return Optional.of(spec.fieldPath() + ".nodeSelector " + required.getKey() + "=\"" + podValue
-                            + "\" conflicts with RuntimeClass " + runtimeClass.name() + "'s scheduling nodeSelector "
-                            + required.getKey() + "=\"" + required.getValue() + "\"");
+                    return Optional.of(required.getKey() + "=\"" + podValue + "\" conflicts with RuntimeClass "
+                            + runtimeClass.name() + "'s scheduling nodeSelector " + required.getKey() + "=\""
+                            + required.getValue() + "\"");
                 }
             }
             return Optional.empty();
         }
 
-        private void violate(Reason reason, String field, String message) {
-            violations.add(new Violation(field, message));
-            violationReasons.add(reason);
+        private String nodeSelectorPath() {
+            return spec.fieldPath() + ".nodeSelector";
         }
 
-        private String policyName() {
-            return match.map(m -> m.policy().name()).orElse("");
+        private void violate(Reason reason, String field, String message) {
+            violations.add(new Violation(reason, field, message));
+        }
+
+        private RuntimeClassPolicy policy() {
+            return match.orElseThrow().policy();
         }
 
         private static String describe(Map<String, String> resources) {

@@ -1,14 +1,15 @@
 package io.runtimeclassguard.policy.evaluation;
 
+import io.runtimeclassguard.policy.evaluation.Decision.Reason;
+import io.runtimeclassguard.policy.evaluation.Decision.Violation;
 import io.runtimeclassguard.policy.kube.Operation;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.kube.ReviewRequest.ConfigMapView;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.loading.PolicySource;
-import io.runtimeclassguard.policy.evaluation.Decision.Outcome;
-import io.runtimeclassguard.policy.evaluation.Decision.Reason;
-import io.runtimeclassguard.policy.evaluation.Decision.Violation;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,10 +26,15 @@ public final class PolicyConfigMapReview {
     }
 
     public static boolean applies(ReviewRequest request) {
-        return request.group().isEmpty() && request.kind().equals("ConfigMap") && request.subResource().isEmpty()
-                && (request.operation() == Operation.CREATE || request.operation() == Operation.UPDATE)
-                && request.configMap() != null
-                && "true".equals(request.configMap().labels().get(PolicyLoader.POLICY_LABEL));
+        return labelledConfigMap(request).isPresent();
+    }
+
+    private static Optional<ConfigMapView> labelledConfigMap(ReviewRequest request) {
+        boolean edit = request.operation() == Operation.CREATE || request.operation() == Operation.UPDATE;
+        if (!request.group().isEmpty() || !request.kind().equals("ConfigMap") || !request.subResource().isEmpty() || !edit) {
+            return Optional.empty();
+        }
+        return request.configMap().filter(configMap -> PolicyConfigMaps.isLabelled(configMap.labels()));
     }
 
     /**
@@ -38,18 +44,19 @@ public final class PolicyConfigMapReview {
      */
     public static Decision review(ReviewRequest request, String policyNamespace,
                                   Map<String, List<PolicySource>> otherConfigMaps) {
-        if (!applies(request)) {
-            return new Decision(true, Outcome.IGNORED, Reason.NOT_APPLICABLE, "", Optional.empty(), null, null,
-                    null, null, List.of(), List.of(), "not a labelled policy ConfigMap");
+        Optional<ConfigMapView> configMap = labelledConfigMap(request);
+        if (configMap.isEmpty()) {
+            return Decision.ignored("not a labelled policy ConfigMap");
         }
         String name = request.namespace() + "/" + request.objectName();
         if (!request.namespace().equals(policyNamespace)) {
             // A tenant must never believe it granted itself a policy.
-            String message = "ConfigMap " + name + " is labelled " + PolicyLoader.POLICY_LABEL + "=true, but RuntimeClass"
-                    + " policies are read only from namespace " + policyNamespace + ", so it would have no effect."
-                    + " Remove the label, or ask the platform team to add the policy in " + policyNamespace + ".";
-            return new Decision(false, Outcome.DENIED, Reason.POLICY_OUTSIDE_NAMESPACE, "", Optional.empty(), null,
-                    null, null, null, List.of(new Violation("metadata.namespace", message)), List.of(), message);
+            String message = "ConfigMap " + name + " is labelled " + PolicyConfigMaps.LABEL + "="
+                    + PolicyConfigMaps.LABEL_VALUE + ", but RuntimeClass policies are read only from namespace "
+                    + policyNamespace + ", so it would have no effect. Remove the label, or ask the platform team to"
+                    + " add the policy in " + policyNamespace + ".";
+            return Decision.denied(List.of(new Violation(Reason.POLICY_OUTSIDE_NAMESPACE, "metadata.namespace", message)),
+                    message);
         }
         List<PolicySource> sources = new ArrayList<>();
         otherConfigMaps.forEach((otherName, otherSources) -> {
@@ -57,29 +64,18 @@ public final class PolicyConfigMapReview {
                 sources.addAll(otherSources);
             }
         });
-        List<PolicySource> edited = sourcesOf(name, request.configMap());
-        sources.addAll(edited);
+        sources.addAll(PolicyConfigMaps.sourcesOf(name, configMap.get().data()));
         PolicyLoadResult result = PolicyLoader.load(sources);
         if (result.ok()) {
-            return new Decision(true, Outcome.ALLOWED, Reason.POLICY_VALID, "", Optional.empty(), null, null, null,
-                    null, List.of(), result.warnings().stream().map(PolicyProblem::toString).toList(),
-                    "policy ConfigMap " + name + " is valid (" + result.policies().size() + " policies in the set)");
+            return Decision.allowed(Reason.POLICY_VALID,
+                            "policy ConfigMap " + name + " is valid (" + result.policies().size() + " policies in the set)")
+                    .withWarnings(result.warnings().stream().map(PolicyProblem::toString).toList());
         }
         List<Violation> violations = result.errors().stream()
-                .map(problem -> new Violation("data", problem.toString())).toList();
+                .map(problem -> new Violation(Reason.POLICY_INVALID, "data", problem.toString())).toList();
         String message = "ConfigMap " + name + " holds an invalid RuntimeClass policy set; the policies in force stay"
                 + " unchanged until it is fixed: " + result.errors().stream().map(PolicyProblem::toString)
                 .collect(Collectors.joining("; "));
-        return new Decision(false, Outcome.DENIED, Reason.POLICY_INVALID, "", Optional.empty(), null, null, null,
-                null, violations, List.of(), message);
-    }
-
-    /** The policy sources one ConfigMap holds, each named {@code namespace/name[key]} as errors show them. */
-    public static List<PolicySource> sourcesOf(String configMapName, ReviewRequest.ConfigMapView configMap) {
-        return configMap.data().entrySet().stream()
-                .filter(entry -> PolicyLoader.isPolicyKey(entry.getKey()))
-                .sorted(Map.Entry.comparingByKey())
-                .map(entry -> PolicySource.configMapKey(configMapName + "[" + entry.getKey() + "]", entry.getValue()))
-                .toList();
+        return Decision.denied(violations, message);
     }
 }

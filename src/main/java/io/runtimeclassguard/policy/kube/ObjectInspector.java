@@ -1,11 +1,11 @@
 package io.runtimeclassguard.policy.kube;
 
-import io.runtimeclassguard.policy.evaluation.Evaluator;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Reads, from a Kubernetes object as a JSON tree, the few fields decisions need. Shared by the
@@ -26,39 +26,26 @@ public final class ObjectInspector {
                                         List<String> groups, boolean dryRun, JsonNode object) {
         return new ReviewRequest(uid, operation, group, kind, subResource, namespace, objectName(object, requestName),
                 username, groups, dryRun, podSpec(group, kind, object), terminating(object),
-                group.isEmpty() && kind.equals("ConfigMap") ? configMap(object) : null);
+                group.isEmpty() && kind.equals("ConfigMap") ? configMap(object) : Optional.empty());
     }
 
-    /** Where each kind keeps its Pod spec, as a path of field names. */
-    public static String[] podSpecPath(String group, String kind) {
-        if (group.isEmpty() && kind.equals("Pod")) {
-            return new String[]{"spec"};
-        }
-        if (group.equals("batch") && kind.equals("CronJob")) {
-            return new String[]{"spec", "jobTemplate", "spec", "template", "spec"};
-        }
-        if (Evaluator.isWorkloadKind(group, kind)) {
-            return new String[]{"spec", "template", "spec"};
-        }
-        return null;
-    }
-
-    /** The Pod spec of a Pod, or the Pod template spec of a workload; null for other kinds or a missing spec. */
-    public static PodSpecView podSpec(String group, String kind, JsonNode object) {
-        String[] path = podSpecPath(group, kind);
-        if (path == null || object == null) {
-            return null;
+    /** The Pod spec of a Pod, or the Pod template spec of a workload; empty for other kinds or a missing spec. */
+    public static Optional<PodSpecView> podSpec(String group, String kind, JsonNode object) {
+        Optional<WorkloadKind> owner = WorkloadKind.of(group, kind);
+        if (owner.isEmpty() || object == null) {
+            return Optional.empty();
         }
         JsonNode spec = object;
-        for (String field : path) {
+        for (String field : owner.get().specPath()) {
             spec = spec.path(field);
         }
         if (!spec.isObject()) {
-            return null;
+            return Optional.empty();
         }
-        String runtimeClassName = spec.path("runtimeClassName").isTextual() ? spec.get("runtimeClassName").asText() : null;
-        return new PodSpecView(String.join(".", path), runtimeClassName, stringMap(spec.path("nodeSelector")),
-                stringMap(spec.path("overhead")));
+        JsonNode runtimeClassName = spec.path("runtimeClassName");
+        return Optional.of(new PodSpecView(owner.get(),
+                runtimeClassName.isTextual() ? Optional.of(runtimeClassName.asText()) : Optional.empty(),
+                stringMap(spec.path("nodeSelector")), stringMap(spec.path("overhead"))));
     }
 
     /** The name, or the generateName prefix followed by "*" for objects the apiserver has not named yet. */
@@ -80,12 +67,12 @@ public final class ObjectInspector {
         return object != null && object.path("metadata").path("deletionTimestamp").isTextual();
     }
 
-    public static ReviewRequest.ConfigMapView configMap(JsonNode object) {
+    public static Optional<ReviewRequest.ConfigMapView> configMap(JsonNode object) {
         if (object == null || !object.isObject()) {
-            return null;
+            return Optional.empty();
         }
-        return new ReviewRequest.ConfigMapView(stringMap(object.path("metadata").path("labels")),
-                stringMap(object.path("data")));
+        return Optional.of(new ReviewRequest.ConfigMapView(stringMap(object.path("metadata").path("labels")),
+                stringMap(object.path("data"))));
     }
 
     public static Map<String, String> stringMap(JsonNode node) {

@@ -5,6 +5,7 @@ import io.runtimeclassguard.policy.model.LabelSelector;
 import io.runtimeclassguard.policy.model.Mode;
 import io.runtimeclassguard.policy.model.NameGlob;
 import io.runtimeclassguard.policy.model.NamespaceSelection;
+import io.runtimeclassguard.policy.model.PolicyOrigin;
 import io.runtimeclassguard.policy.model.PolicySet;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
 import io.runtimeclassguard.policy.model.RuntimeClassRule;
@@ -38,7 +39,6 @@ import java.util.regex.Pattern;
  * {@code origin:line:column} instead of stopping at the first. Pure: callers read the files.
  */
 public final class PolicyLoader {
-    public static final String POLICY_LABEL = "runtimeclass-guard.io/policy";
     /** The largest YAML text read, in characters; a ConfigMap holds at most 1 MiB anyway. */
     public static final int MAX_SOURCE_CHARS = 1024 * 1024;
     private static final int MAX_ALIASES = 20;
@@ -63,11 +63,6 @@ public final class PolicyLoader {
         collector.validateSet();
         PolicySet set = collector.errors.isEmpty() ? new PolicySet(collector.policies) : PolicySet.EMPTY;
         return new PolicyLoadResult(set, collector.errors, collector.warnings);
-    }
-
-    /** Whether a ConfigMap data key holds policy documents. */
-    public static boolean isPolicyKey(String key) {
-        return key.endsWith(".yaml") || key.endsWith(".yml");
     }
 
     private static Yaml newYaml() {
@@ -144,17 +139,17 @@ public final class PolicyLoader {
             Map<String, Node> metadata = fields.get("metadata") instanceof MappingNode m ? fields(m, locator, null) : Map.of();
             String name = scalar(metadata.get("name")).orElse("(unnamed)");
             Map<String, Node> labels = metadata.get("labels") instanceof MappingNode m ? fields(m, locator, null) : Map.of();
-            boolean labelled = scalar(labels.get(POLICY_LABEL)).map("true"::equals).orElse(false);
+            boolean labelled = scalar(labels.get(PolicyConfigMaps.LABEL)).map(PolicyConfigMaps.LABEL_VALUE::equals).orElse(false);
             Map<String, Node> data = fields.get("data") instanceof MappingNode m ? fields(m, locator, null) : Map.of();
             for (Map.Entry<String, Node> entry : data.entrySet()) {
-                if (!isPolicyKey(entry.getKey()) || !(entry.getValue() instanceof ScalarNode value)) {
+                if (!PolicyConfigMaps.isPolicyKey(entry.getKey()) || !(entry.getValue() instanceof ScalarNode value)) {
                     continue;
                 }
                 if (!labelled) {
                     if (value.getValue().contains(RuntimeClassPolicy.KIND)) {
                         warnings.add(new PolicyProblem(locator.at(document.getStartMark()), "ConfigMap " + name
-                                + " holds a RuntimeClassPolicy but is not labelled " + POLICY_LABEL
-                                + "=\"true\", so it is not read"));
+                                + " holds a RuntimeClassPolicy but is not labelled " + PolicyConfigMaps.LABEL
+                                + "=\"" + PolicyConfigMaps.LABEL_VALUE + "\", so it is not read"));
                     }
                     continue;
                 }
@@ -170,7 +165,7 @@ public final class PolicyLoader {
          * first line and indentation, so errors can point into the file itself.
          */
         private static Locator embeddedLocator(PolicySource source, String key, ScalarNode value) {
-            String origin = source.origin() + "[" + key + "]";
+            PolicyOrigin origin = PolicyOrigin.configMapKey(source.origin().name(), key);
             if (value.getScalarStyle() != DumperOptions.ScalarStyle.LITERAL) {
                 return mark -> new SourceLocation(origin, mark.getLine() + 1, mark.getColumn() + 1);
             }

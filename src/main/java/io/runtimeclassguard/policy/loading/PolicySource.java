@@ -1,6 +1,6 @@
 package io.runtimeclassguard.policy.loading;
 
-import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.PolicyOrigin;
 import java.util.Objects;
 
 /**
@@ -10,7 +10,7 @@ import java.util.Objects;
  *               {@code runtimeclass-guard/policy-untrusted[untrusted.yaml]}
  * @param format whether the text is a manifest file or the value of one ConfigMap data key
  */
-public record PolicySource(String origin, String text, Format format) {
+public record PolicySource(PolicyOrigin origin, String text, Format format) {
     public PolicySource {
         Objects.requireNonNull(origin, "origin");
         Objects.requireNonNull(text, "text");
@@ -18,13 +18,13 @@ public record PolicySource(String origin, String text, Format format) {
     }
 
     /** A manifest file: labelled policy ConfigMaps and bare RuntimeClassPolicy documents; other kinds are skipped. */
-    public static PolicySource manifest(String origin, String text) {
-        return new PolicySource(origin, text, Format.MANIFEST);
+    public static PolicySource manifest(String path, String text) {
+        return new PolicySource(PolicyOrigin.file(path), text, Format.MANIFEST);
     }
 
     /** The value of a policy ConfigMap's data key: RuntimeClassPolicy documents only. */
-    public static PolicySource configMapKey(String origin, String text) {
-        return new PolicySource(origin, text, Format.POLICY_DOCUMENTS);
+    public static PolicySource configMapKey(String configMap, String key, String text) {
+        return new PolicySource(PolicyOrigin.configMapKey(configMap, key), text, Format.POLICY_DOCUMENTS);
     }
 
     /** What the text holds. */

@@ -24,8 +24,4 @@ public record NamespaceSelection(List<NameGlob> names, Optional<LabelSelector> s
         return selector.filter(labelSelector -> labelSelector.matches(namespace.labels()))
                 .map(labelSelector -> "labels " + labelSelector);
     }
-
-    public boolean matches(NamespaceInfo namespace) {
-        return explainMatch(namespace).isPresent();
-    }
 }

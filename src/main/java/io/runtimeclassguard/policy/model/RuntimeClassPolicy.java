@@ -13,8 +13,8 @@ public record RuntimeClassPolicy(String name, int priority, NamespaceSelection n
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(namespaces, "namespaces");
         Objects.requireNonNull(runtimeClass, "runtimeClass");
-        mode = mode == null ? Mode.ENFORCE : mode;
-        exemptions = exemptions == null ? Exemptions.NONE : exemptions;
-        source = source == null ? SourceLocation.of("<unknown>") : source;
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(exemptions, "exemptions");
+        Objects.requireNonNull(source, "source");
     }
 }

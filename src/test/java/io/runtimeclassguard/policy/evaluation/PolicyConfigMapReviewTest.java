@@ -1,10 +1,10 @@
 package io.runtimeclassguard.policy.evaluation;
 
-import io.runtimeclassguard.policy.kube.Operation;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
-import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicySource;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.testing.ReviewRequestBuilder;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -23,11 +23,10 @@ class PolicyConfigMapReviewTest {
             """;
 
     private static ReviewRequest configMap(String namespace, Map<String, String> labels, Map<String, String> data) {
-        return new ReviewRequest("uid-1", Operation.CREATE, "", "ConfigMap", "", namespace, "policy-untrusted",
-                "alice", List.of(), false, null, false, new ReviewRequest.ConfigMapView(labels, data));
+        return ReviewRequestBuilder.configMap(namespace, "policy-untrusted", labels, data).build();
     }
 
-    private static final Map<String, String> LABELLED = Map.of(PolicyLoader.POLICY_LABEL, "true");
+    private static final Map<String, String> LABELLED = Map.of(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE);
 
     @Test
     void validPolicyIsAllowed() {
@@ -53,8 +52,8 @@ class PolicyConfigMapReviewTest {
     @Test
     void editIsValidatedTogetherWithTheOtherPolicyConfigMaps() {
         Map<String, List<PolicySource>> inForce = Map.of(
-                "runtimeclass-guard/policy-untrusted", List.of(PolicySource.configMapKey("old", POLICY)),
-                "runtimeclass-guard/policy-other", List.of(PolicySource.configMapKey("runtimeclass-guard/policy-other[o.yaml]",
+                "runtimeclass-guard/policy-untrusted", List.of(PolicySource.configMapKey("old", "p.yaml", POLICY)),
+                "runtimeclass-guard/policy-other", List.of(PolicySource.configMapKey("runtimeclass-guard/policy-other", "o.yaml",
                         POLICY.replace("name: untrusted", "name: other").replace("untrusted-workloads", "x"))));
 
         Decision decision = PolicyConfigMapReview.review(configMap("runtimeclass-guard", LABELLED,

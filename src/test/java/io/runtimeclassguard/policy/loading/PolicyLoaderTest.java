@@ -32,7 +32,7 @@ class PolicyLoaderTest {
             """;
 
     private static PolicyLoadResult loadKey(String text) {
-        return PolicyLoader.load(List.of(PolicySource.configMapKey("ns/cm[p.yaml]", text)));
+        return PolicyLoader.load(List.of(PolicySource.configMapKey("ns/cm", "p.yaml", text)));
     }
 
     private static List<String> errors(String text) {
@@ -52,9 +52,9 @@ class PolicyLoaderTest {
         assertThat(policy.runtimeClass().required()).isTrue();
         assertThat(policy.exemptions().usernames()).containsExactly("system:serviceaccount:ops:debugger");
         assertThat(policy.exemptions().groups()).containsExactly("platform-admins");
-        assertThat(policy.namespaces().matches(NamespaceInfo.unlabelled("tenant-42"))).isTrue();
-        assertThat(policy.namespaces().matches(new NamespaceInfo("x", java.util.Map.of("tenant-type", "external", "trust", "low")))).isTrue();
-        assertThat(policy.namespaces().matches(new NamespaceInfo("x", java.util.Map.of("tenant-type", "external")))).isFalse();
+        assertThat(policy.namespaces().explainMatch(NamespaceInfo.unlabelled("tenant-42"))).isPresent();
+        assertThat(policy.namespaces().explainMatch(new NamespaceInfo("x", java.util.Map.of("tenant-type", "external", "trust", "low")))).isPresent();
+        assertThat(policy.namespaces().explainMatch(new NamespaceInfo("x", java.util.Map.of("tenant-type", "external")))).isEmpty();
         assertThat(policy.source()).hasToString("ns/cm[p.yaml]:1:1");
     }
 
@@ -85,8 +85,8 @@ class PolicyLoaderTest {
     void duplicateNamesAndEqualPrioritiesAreSetErrorsNamingBothPlaces() {
         String second = VALID.replace("priority: 100", "priority: 200");
         PolicyLoadResult result = PolicyLoader.load(List.of(
-                PolicySource.configMapKey("a[p.yaml]", VALID), PolicySource.configMapKey("b[p.yaml]", second),
-                PolicySource.configMapKey("c[p.yaml]", VALID.replace("name: untrusted", "name: other"))));
+                PolicySource.configMapKey("a", "p.yaml", VALID), PolicySource.configMapKey("b", "p.yaml", second),
+                PolicySource.configMapKey("c", "p.yaml", VALID.replace("name: untrusted", "name: other"))));
 
         assertThat(result.ok()).isFalse();
         assertThat(result.policies()).isEqualTo(PolicySet.EMPTY);
@@ -236,7 +236,7 @@ class PolicyLoaderTest {
     @Test
     void highestPriorityMatchingPolicyGoverns() {
         String low = VALID.replace("name: untrusted", "name: low").replace("priority: 100", "priority: 1");
-        PolicySet set = PolicyLoader.load(List.of(PolicySource.configMapKey("x", VALID + "---\n" + low))).policies();
+        PolicySet set = PolicyLoader.load(List.of(PolicySource.configMapKey("x", "p.yaml", VALID + "---\n" + low))).policies();
 
         assertThat(set.governing(NamespaceInfo.unlabelled("tenant-1")).orElseThrow().policy().name()).isEqualTo("untrusted");
         assertThat(set.governing(NamespaceInfo.unlabelled("tenant-1")).orElseThrow().reason()).isEqualTo("name glob \"tenant-*\"");
