@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,6 +90,9 @@ final class LocalKubernetes implements AutoCloseable {
                 "--etcd-servers=http://127.0.0.1:" + etcdPort,
                 "--bind-address=127.0.0.1",
                 "--advertise-address=127.0.0.1",
+                // The apiserver would keep writing its own address into the "kubernetes" Endpoints, and a
+                // loopback address fails their validation: an error line each time, nothing else changes.
+                "--endpoint-reconciler-type=none",
                 "--secure-port=" + apiserverPort,
                 "--tls-cert-file=" + serving.writeCertificate(work.resolve("apiserver.crt")),
                 "--tls-private-key-file=" + serving.writePrivateKey(work.resolve("apiserver.key")),
@@ -205,7 +209,7 @@ final class LocalKubernetes implements AutoCloseable {
     }
 
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException failure) {
             throw new UncheckedIOException(failure);
