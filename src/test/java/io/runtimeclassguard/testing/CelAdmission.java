@@ -2,13 +2,20 @@ package io.runtimeclassguard.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.common.collect.ImmutableCollection;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableSet;
 import dev.cel.bundle.Cel;
 import dev.cel.bundle.CelFactory;
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.CelOptions;
 import dev.cel.common.CelValidationException;
+import dev.cel.common.types.CelType;
+import dev.cel.common.types.CelTypeProvider;
+import dev.cel.common.types.ListType;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
+import dev.cel.common.types.StructType;
 import dev.cel.common.values.NullValue;
 import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
@@ -20,27 +27,55 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Evaluates admission policies (ValidatingAdmissionPolicy and the variables of a MutatingAdmissionPolicy) the way
- * the apiserver does, with {@code dev.cel:cel}: {@code object}, {@code oldObject}, {@code request} and
- * {@code namespaceObject} as untyped maps, {@code variables} evaluated lazily on first use, the policy's
- * {@code matchConstraints} and the binding's namespaceSelector deciding whether it runs at all, and
+ * the apiserver does, with {@code dev.cel:cel}: {@code object} and {@code oldObject} untyped, {@code request} and
+ * {@code namespaceObject} with the apiserver's declared types, each variable typed by its expression and compiled
+ * after the ones before it, each expression held to the type the apiserver requires of it (a validation is a bool,
+ * a message a string, an audit annotation a string or null), {@code variables} evaluated lazily on first use, the
+ * policy's {@code matchConstraints} and the binding's namespaceSelector deciding whether it runs at all, and
  * {@code failurePolicy: Fail} turning an evaluation error into a violation under the binding's action.
  */
 public final class CelAdmission {
-    private static final Cel CEL = CelFactory.standardCelBuilder()
-            .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-            .setOptions(CelOptions.current().enableHeterogeneousNumericComparisons(true).build())
-            .addVar("object", SimpleType.DYN)
-            .addVar("oldObject", SimpleType.DYN)
-            .addVar("request", SimpleType.DYN)
-            .addVar("namespaceObject", SimpleType.DYN)
-            .addVar("variables", MapType.create(SimpleType.STRING, SimpleType.DYN))
-            .build();
-    private static final Map<String, CelRuntime.Program> PROGRAMS = new ConcurrentHashMap<>();
+    private static final StructType GROUP_VERSION_KIND = struct("kubernetes.GroupVersionKind",
+            Map.of("group", SimpleType.STRING, "version", SimpleType.STRING, "kind", SimpleType.STRING));
+    private static final StructType GROUP_VERSION_RESOURCE = struct("kubernetes.GroupVersionResource",
+            Map.of("group", SimpleType.STRING, "version", SimpleType.STRING, "resource", SimpleType.STRING));
+    private static final StructType USER_INFO = struct("kubernetes.UserInfo", Map.of(
+            "username", SimpleType.STRING, "uid", SimpleType.STRING, "groups", ListType.create(SimpleType.STRING),
+            "extra", MapType.create(SimpleType.STRING, ListType.create(SimpleType.STRING))));
+    private static final StructType REQUEST = struct("kubernetes.AdmissionRequest", Map.ofEntries(
+            Map.entry("kind", GROUP_VERSION_KIND), Map.entry("resource", GROUP_VERSION_RESOURCE),
+            Map.entry("subResource", SimpleType.STRING), Map.entry("requestKind", GROUP_VERSION_KIND),
+            Map.entry("requestResource", GROUP_VERSION_RESOURCE), Map.entry("requestSubResource", SimpleType.STRING),
+            Map.entry("name", SimpleType.STRING), Map.entry("namespace", SimpleType.STRING),
+            Map.entry("operation", SimpleType.STRING), Map.entry("userInfo", USER_INFO),
+            Map.entry("dryRun", SimpleType.BOOL), Map.entry("options", SimpleType.DYN)));
+    private static final StructType NAMESPACE_METADATA = struct("kubernetes.NamespaceMetadata", Map.ofEntries(
+            Map.entry("name", SimpleType.STRING), Map.entry("generateName", SimpleType.STRING),
+            Map.entry("namespace", SimpleType.STRING),
+            Map.entry("labels", MapType.create(SimpleType.STRING, SimpleType.STRING)),
+            Map.entry("annotations", MapType.create(SimpleType.STRING, SimpleType.STRING)),
+            Map.entry("UID", SimpleType.STRING), Map.entry("creationTimestamp", SimpleType.TIMESTAMP),
+            Map.entry("deletionGracePeriodSeconds", SimpleType.INT), Map.entry("deletionTimestamp", SimpleType.TIMESTAMP),
+            Map.entry("generation", SimpleType.INT), Map.entry("resourceVersion", SimpleType.STRING),
+            Map.entry("finalizers", ListType.create(SimpleType.STRING))));
+    private static final StructType NAMESPACE_SPEC = struct("kubernetes.NamespaceSpec",
+            Map.of("finalizers", ListType.create(SimpleType.STRING)));
+    private static final StructType NAMESPACE_STATUS = struct("kubernetes.NamespaceStatus",
+            Map.of("phase", SimpleType.STRING));
+    private static final StructType NAMESPACE = struct("kubernetes.Namespace",
+            Map.of("metadata", NAMESPACE_METADATA, "spec", NAMESPACE_SPEC, "status", NAMESPACE_STATUS));
+    private static final String VARIABLES_TYPE = "kubernetes.variables";
+    private static final Set<CelType> BOOL = Set.of(SimpleType.BOOL);
+    private static final Set<CelType> STRING = Set.of(SimpleType.STRING);
+    private static final Set<CelType> STRING_OR_NULL = Set.of(SimpleType.STRING, SimpleType.NULL_TYPE);
+    /** Environments by the variables block they declare: the generated policies of one policy set share one. */
+    private static final Map<List<String>, Environment> ENVIRONMENTS = new ConcurrentHashMap<>();
 
     private CelAdmission() {
     }
@@ -63,21 +98,23 @@ public final class CelAdmission {
                           Map<String, String> auditAnnotations, List<String> errors) {
     }
 
+    /** The verdict of one validating policy and its binding; its expressions must compile as the apiserver requires. */
     public static Verdict validate(JsonNode policy, JsonNode binding, Input input) {
         String name = policy.path("metadata").path("name").asText();
+        Environment environment = environment(policy);
         List<String> actions = new ArrayList<>();
         binding.path("spec").path("validationActions").forEach(action -> actions.add(action.asText()));
         if (!matches(policy.path("spec").path("matchConstraints"), binding.path("spec").path("matchResources"), input)) {
             return new Verdict(name, false, false, actions, List.of(), Map.of(), List.of());
         }
-        Map<String, Object> activation = activation(policy, input);
+        Map<String, Object> activation = environment.activation(input);
         List<String> errors = new ArrayList<>();
         List<String> messages = new ArrayList<>();
         boolean failed = false;
         for (JsonNode validation : policy.path("spec").path("validations")) {
             Object result;
             try {
-                result = evaluate(validation.path("expression").asText(), activation);
+                result = environment.evaluate(validation.path("expression").asText(), activation);
             } catch (RuntimeException error) {
                 errors.add(validation.path("expression").asText() + ": " + error.getMessage());
                 failed = true;
@@ -87,7 +124,7 @@ public final class CelAdmission {
                 failed = true;
                 if (validation.has("messageExpression")) {
                     try {
-                        messages.add(String.valueOf(evaluate(validation.path("messageExpression").asText(), activation)));
+                        messages.add(String.valueOf(environment.evaluate(validation.path("messageExpression").asText(), activation)));
                     } catch (RuntimeException error) {
                         errors.add(validation.path("messageExpression").asText() + ": " + error.getMessage());
                     }
@@ -99,9 +136,10 @@ public final class CelAdmission {
         Map<String, String> annotations = new LinkedHashMap<>();
         for (JsonNode annotation : policy.path("spec").path("auditAnnotations")) {
             try {
-                Object value = evaluate(annotation.path("valueExpression").asText(), activation);
-                if (value instanceof String text) {
-                    annotations.put(name + "/" + annotation.path("key").asText(), text);
+                // As the apiserver: null or a blank value leaves the annotation out.
+                if (environment.evaluate(annotation.path("valueExpression").asText(), activation) instanceof String text
+                        && !text.isBlank()) {
+                    annotations.put(name + "/" + annotation.path("key").asText(), text.strip());
                 }
             } catch (RuntimeException error) {
                 errors.add(annotation.path("valueExpression").asText() + ": " + error.getMessage());
@@ -112,29 +150,33 @@ public final class CelAdmission {
 
     /** A variable of the policy, for the input; null when the policy does not match it. */
     public static Object variable(JsonNode policy, JsonNode binding, Input input, String variable) {
+        Environment environment = environment(policy);
         if (!matches(policy.path("spec").path("matchConstraints"), binding.path("spec").path("matchResources"), input)) {
             return null;
         }
-        return evaluate("variables." + variable, activation(policy, input));
+        return environment.evaluate("variables." + variable, environment.activation(input));
     }
 
-    /** Compiles an expression in the admission environment, or says why it does not compile. */
-    public static void compile(String expression) {
-        program(expression);
-    }
-
-    private static Map<String, Object> activation(JsonNode policy, Input input) {
-        Map<String, Object> activation = new HashMap<>();
-        activation.put("object", value(input.object()));
-        activation.put("oldObject", NullValue.NULL_VALUE);
-        activation.put("request", request(input));
-        Map<String, Object> labels = new LinkedHashMap<>(input.namespaceLabels());
-        labels.put("kubernetes.io/metadata.name", input.namespace());
-        activation.put("namespaceObject", Map.of("metadata", Map.of("name", input.namespace(), "labels", labels)));
-        Map<String, String> expressions = new LinkedHashMap<>();
-        policy.path("spec").path("variables").forEach(v -> expressions.put(v.path("name").asText(), v.path("expression").asText()));
-        activation.put("variables", new LazyVariables(expressions, activation));
-        return activation;
+    /**
+     * The policy's expressions compiled as the apiserver compiles them when the policy is stored; a policy it would
+     * refuse is an {@link IllegalArgumentException} with the apiserver's reason.
+     */
+    private static Environment environment(JsonNode policy) {
+        JsonNode spec = policy.path("spec");
+        List<String> block = new ArrayList<>();
+        spec.path("variables").forEach(variable -> block.add(variable.path("name").asText() + "="
+                + variable.path("expression").asText()));
+        Environment environment = ENVIRONMENTS.computeIfAbsent(block, key -> new Environment(spec.path("variables")));
+        for (JsonNode validation : spec.path("validations")) {
+            environment.program(validation.path("expression").asText(), BOOL);
+            if (validation.has("messageExpression")) {
+                environment.program(validation.path("messageExpression").asText(), STRING);
+            }
+        }
+        for (JsonNode annotation : spec.path("auditAnnotations")) {
+            environment.program(annotation.path("valueExpression").asText(), STRING_OR_NULL);
+        }
+        return environment;
     }
 
     private static Map<String, Object> request(Input input) {
@@ -186,23 +228,103 @@ public final class CelAdmission {
         return false;
     }
 
-    private static Object evaluate(String expression, Map<String, Object> activation) {
-        try {
-            return program(expression).eval(activation);
-        } catch (CelEvaluationException error) {
-            throw new IllegalStateException(error.getMessage(), error);
+    private static Cel cel(Map<String, CelType> variableTypes) {
+        StructType variables = struct(VARIABLES_TYPE, variableTypes);
+        Map<String, CelType> declared = new HashMap<>();
+        for (StructType type : List.of(GROUP_VERSION_KIND, GROUP_VERSION_RESOURCE, USER_INFO, REQUEST, NAMESPACE_METADATA,
+                NAMESPACE_SPEC, NAMESPACE_STATUS, NAMESPACE, variables)) {
+            declared.put(type.name(), type);
+        }
+        return CelFactory.standardCelBuilder()
+                .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+                .setOptions(CelOptions.current().enableHeterogeneousNumericComparisons(true).build())
+                .setTypeProvider(new DeclaredTypes(declared))
+                .addVar("object", SimpleType.DYN)
+                .addVar("oldObject", SimpleType.DYN)
+                .addVar("request", REQUEST)
+                .addVar("namespaceObject", NAMESPACE)
+                .addVar("variables", variables)
+                .build();
+    }
+
+    private static StructType struct(String name, Map<String, CelType> fields) {
+        return StructType.create(name, ImmutableSet.copyOf(fields.keySet()), field -> Optional.ofNullable(fields.get(field)));
+    }
+
+    /** The object types the apiserver declares, for the type checker. */
+    private record DeclaredTypes(Map<String, CelType> byName) implements CelTypeProvider {
+        @Override
+        public ImmutableCollection<CelType> types() {
+            return ImmutableList.copyOf(byName.values());
+        }
+
+        @Override
+        public Optional<CelType> findType(String typeName) {
+            return Optional.ofNullable(byName.get(typeName));
         }
     }
 
-    private static CelRuntime.Program program(String expression) {
-        return PROGRAMS.computeIfAbsent(expression, text -> {
-            try {
-                CelAbstractSyntaxTree ast = CEL.compile(text).getAst();
-                return CEL.createProgram(ast);
-            } catch (CelValidationException | CelEvaluationException invalid) {
-                throw new IllegalArgumentException("does not compile: " + text + "\n" + invalid.getMessage(), invalid);
+    /**
+     * A policy's variables block, compiled as the apiserver composes it: each variable is typed by its expression
+     * and sees only the variables before it; every other expression of the policy sees them all.
+     */
+    private static final class Environment {
+        private final Map<String, String> variables = new LinkedHashMap<>();
+        private final Cel cel;
+        private final Map<String, Compiled> programs = new ConcurrentHashMap<>();
+
+        private record Compiled(CelRuntime.Program program, CelType type) {
+        }
+
+        Environment(JsonNode block) {
+            Map<String, CelType> types = new LinkedHashMap<>();
+            for (JsonNode variable : block) {
+                String name = variable.path("name").asText();
+                String expression = variable.path("expression").asText();
+                types.put(name, compile(cel(types), expression).type());
+                variables.put(name, expression);
             }
-        });
+            cel = cel(types);
+        }
+
+        /** The compiled expression; refused like the apiserver refuses it when its type is none of {@code allowed}. */
+        CelRuntime.Program program(String expression, Set<CelType> allowed) {
+            Compiled compiled = programs.computeIfAbsent(expression, text -> compile(cel, text));
+            if (!allowed.isEmpty() && !allowed.contains(compiled.type())) {
+                throw new IllegalArgumentException(expression + ": must evaluate to one of " + allowed + " but got "
+                        + compiled.type());
+            }
+            return compiled.program();
+        }
+
+        Object evaluate(String expression, Map<String, Object> activation) {
+            try {
+                return program(expression, Set.of()).eval(activation);
+            } catch (CelEvaluationException error) {
+                throw new IllegalStateException(error.getMessage(), error);
+            }
+        }
+
+        Map<String, Object> activation(Input input) {
+            Map<String, Object> activation = new HashMap<>();
+            activation.put("object", value(input.object()));
+            activation.put("oldObject", NullValue.NULL_VALUE);
+            activation.put("request", request(input));
+            Map<String, Object> labels = new LinkedHashMap<>(input.namespaceLabels());
+            labels.put("kubernetes.io/metadata.name", input.namespace());
+            activation.put("namespaceObject", Map.of("metadata", Map.of("name", input.namespace(), "labels", labels)));
+            activation.put("variables", new LazyVariables(variables, this, activation));
+            return activation;
+        }
+
+        private static Compiled compile(Cel cel, String expression) {
+            try {
+                CelAbstractSyntaxTree ast = cel.compile(expression).getAst();
+                return new Compiled(cel.createProgram(ast), ast.getResultType());
+            } catch (CelValidationException | CelEvaluationException invalid) {
+                throw new IllegalArgumentException("does not compile: " + expression + "\n" + invalid.getMessage(), invalid);
+            }
+        }
     }
 
     /** A JSON tree as CEL values: maps, lists, strings, booleans, 64-bit integers, doubles and null. */
@@ -242,11 +364,13 @@ public final class CelAdmission {
     /** {@code variables}, each evaluated the first time an expression reads it, as in the apiserver. */
     private static final class LazyVariables extends AbstractMap<String, Object> {
         private final Map<String, String> expressions;
+        private final Environment environment;
         private final Map<String, Object> activation;
         private final Map<String, Object> values = new HashMap<>();
 
-        LazyVariables(Map<String, String> expressions, Map<String, Object> activation) {
+        LazyVariables(Map<String, String> expressions, Environment environment, Map<String, Object> activation) {
             this.expressions = expressions;
+            this.environment = environment;
             this.activation = activation;
         }
 
@@ -262,7 +386,7 @@ public final class CelAdmission {
             }
             // Not computeIfAbsent: evaluating one variable reads others, which would modify the map mid-computation.
             if (!values.containsKey(key)) {
-                values.put((String) key, evaluate(expressions.get(key), activation));
+                values.put((String) key, environment.evaluate(expressions.get(key), activation));
             }
             return values.get(key);
         }

@@ -30,14 +30,8 @@ import java.util.function.Function;
  * Each validating policy then acts only where the governing policy has its mode.
  */
 public final class BackstopGenerator {
-    /** The variables every generated policy declares, in order; expressions read them as {@code variables.<name>}. */
-    public static final List<String> VARIABLES = List.of("namespaceLabels", "governing", "policy", "mode", "exempt",
-            "terminating", "isPod", "specPath", "podSpec", "runtimeClass", "defaultClass", "classAllowed",
-            "classRequired", "violation", "inject", "allowedText", "objectName", "message");
-    /** The audit annotation keys, as the webhook writes them; the apiserver prefixes each with the policy name. */
-    public static final List<String> AUDIT_ANNOTATIONS = List.of("decision", "policy", "runtime-class", "reason");
     /** The JSON Patch the mutating policy applies; it adds the class only where {@code variables.inject} names one. */
-    public static final String INJECT_EXPRESSION = "variables.inject == '' ? [] : [JSONPatch{op: 'add', "
+    private static final String INJECT_EXPRESSION = "variables.inject == '' ? [] : [JSONPatch{op: 'add', "
             + "path: '/spec/runtimeClassName', value: variables.inject}]";
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -92,16 +86,22 @@ public final class BackstopGenerator {
             case WARN -> "warned";
             case AUDIT -> "audited";
         };
-        // dyn(): a string on one side and null on the other must meet in one type for the type checker.
-        String governed = "variables.mode == '" + wire + "'";
+        // A template's pending default is what audit mode records instead of doing, as the webhook does.
+        boolean auditMode = mode == Mode.AUDIT;
         Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put("decision", governed + " ? dyn(variables.exempt ? 'exempt' : variables.violation == '' ? 'allowed' : '"
-                + outcome + "') : null");
-        annotations.put("policy", governed + " ? dyn(variables.policy) : null");
-        annotations.put("runtime-class", governed + " ? dyn(variables.runtimeClass == '' ? 'none' : variables.runtimeClass) : null");
-        annotations.put("reason", governed + " ? dyn(variables.exempt ? '" + Reason.EXEMPT_PRINCIPAL.wireName()
-                + "' : variables.terminating ? '" + Reason.TERMINATING.wireName() + "' : variables.violation == '' ? '"
-                + Reason.CLASS_ALLOWED.wireName() + "' : variables.violation) : null");
+        annotations.put("decision", "variables.exempt ? 'exempt' : variables.violation != '' ? '" + outcome + "'"
+                + " : variables.defaultPending ? '" + (auditMode ? outcome : "allowed") + "' : 'allowed'");
+        annotations.put("policy", "variables.policy");
+        annotations.put("runtime-class", "variables.runtimeClass != '' ? variables.runtimeClass"
+                + (auditMode ? "" : " : variables.defaultPending ? variables.defaultClass") + " : 'none'");
+        annotations.put("reason", "variables.exempt ? '" + Reason.EXEMPT_PRINCIPAL.wireName()
+                + "' : variables.terminating ? '" + Reason.TERMINATING.wireName() + "' : variables.violation != ''"
+                + " ? variables.violation : variables.defaultPending ? '" + Reason.DEFAULT_PENDING.wireName() + "' : '"
+                + Reason.CLASS_ALLOWED.wireName() + "'");
+        // The apiserver omits an annotation whose value is empty; null would be the other way to say none, but its
+        // type checker accepts no conditional with a string on one side and null on the other.
+        String governed = "variables.mode == '" + wire + "'";
+        annotations.replaceAll((key, value) -> governed + " ? (" + value + ") : ''");
         ArrayNode audit = spec.putArray("auditAnnotations");
         annotations.forEach((key, expression) -> audit.addObject().put("key", key).put("valueExpression", expression));
         return policy;
@@ -218,7 +218,7 @@ public final class BackstopGenerator {
         expressions.put("podSpec", bySpecPath(BackstopGenerator::present));
         // An empty runtimeClassName names no class, as for the evaluator.
         expressions.put("runtimeClass", "variables.podSpec != null && has(variables.podSpec.runtimeClassName)"
-                + " && variables.podSpec.runtimeClassName != null ? variables.podSpec.runtimeClassName : ''");
+                + " && variables.podSpec.runtimeClassName != null ? string(variables.podSpec.runtimeClassName) : ''");
         expressions.put("defaultClass", byPolicy(policies, policy -> policy.runtimeClass().defaultClass().orElse(""))
                 + "[variables.policy]");
         expressions.put("classAllowed", classAllowed(policies));
@@ -235,15 +235,15 @@ public final class BackstopGenerator {
         expressions.put("inject", "variables.isPod && variables.policy != '' && variables.mode != '"
                 + Mode.AUDIT.wireName() + "' && !variables.exempt && !variables.terminating && variables.podSpec != null"
                 + " && variables.runtimeClass == '' ? variables.defaultClass : ''");
+        expressions.put("defaultPending", "!variables.isPod && variables.policy != '' && !variables.exempt"
+                + " && !variables.terminating && variables.podSpec != null && variables.runtimeClass == ''"
+                + " && variables.defaultClass != ''");
         expressions.put("allowedText", byPolicy(policies, policy -> policy.runtimeClass().describeAllowed())
                 + "[variables.policy]");
-        expressions.put("objectName", "has(object.metadata.name) && object.metadata.name != '' ? object.metadata.name"
+        expressions.put("objectName", "has(object.metadata.name) && object.metadata.name != '' ? string(object.metadata.name)"
                 + " : has(object.metadata.generateName) && object.metadata.generateName != ''"
-                + " ? object.metadata.generateName + '*' : '(unnamed)'");
+                + " ? string(object.metadata.generateName) + '*' : '(unnamed)'");
         expressions.put("message", message());
-        if (!expressions.keySet().stream().toList().equals(VARIABLES)) {
-            throw new IllegalStateException("variables out of step with VARIABLES: " + expressions.keySet());
-        }
         ArrayNode variables = JSON.arrayNode();
         expressions.forEach((name, expression) -> variables.addObject().put("name", name).put("expression", expression));
         return variables;

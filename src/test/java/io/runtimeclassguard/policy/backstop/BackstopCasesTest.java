@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -91,6 +93,9 @@ class BackstopCasesTest {
         if (!validation.allowed() || validation.outcome() == Outcome.WARNED) {
             assertThat(messages(alone)).hasSize(1).first().isEqualTo(validation.message());
         }
+        assertThat(auditAnnotations(alone)).as("audit annotations").isEqualTo(validation.policy()
+                .map(policy -> prefixed(validation.auditAnnotations(), validation.mode().orElseThrow()))
+                .orElse(Map.of()));
 
         AdmissionPipeline.Result webhooks = pipeline(testCase);
         Object inject = CelAdmission.variable(backstop.mutatingPolicy(), backstop.mutatingBinding(), input, "inject");
@@ -123,6 +128,20 @@ class BackstopCasesTest {
             return Verdict.WARN;
         }
         return actions.contains("Audit") ? Verdict.AUDIT : Verdict.ALLOW;
+    }
+
+    /** Every audit annotation the policies wrote, as the apiserver keys them: {@code <policy>/<key>}. */
+    private static Map<String, String> auditAnnotations(List<CelAdmission.Verdict> verdicts) {
+        Map<String, String> annotations = new TreeMap<>();
+        verdicts.forEach(verdict -> annotations.putAll(verdict.auditAnnotations()));
+        return annotations;
+    }
+
+    /** The webhook's annotations as the backstop policy of the governing mode writes them. */
+    private static Map<String, String> prefixed(Map<String, String> annotations, Mode mode) {
+        Map<String, String> prefixed = new TreeMap<>();
+        annotations.forEach((key, value) -> prefixed.put(SCOPE.validatingName(mode) + "/" + key, value));
+        return prefixed;
     }
 
     private static List<String> messages(List<CelAdmission.Verdict> verdicts) {
