@@ -89,7 +89,7 @@ class BackstopChartTest {
         JsonNode placeholder = json(Helm.template("--set", "backstop.mutating=on"), "MutatingAdmissionPolicy",
                 "rcg-runtimeclass-guard-default");
         assertThat(placeholder.path("spec").path("mutations").get(0).path("jsonPatch").path("expression").asText())
-                .isEqualTo("[]");
+                .isEqualTo("[JSONPatch{}].filter(patch, false)");
     }
 
     @Test
