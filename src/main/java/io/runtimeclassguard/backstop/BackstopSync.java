@@ -94,8 +94,7 @@ public final class BackstopSync implements AutoCloseable {
                         .withRetryPeriod(Duration.ofSeconds(2))
                         .withReleaseOnCancel(true)
                         .withLeaderCallbacks(new LeaderCallbacks(() -> setLeader(true), () -> setLeader(false),
-                                newLeader -> log.atInfo().addKeyValue("backstopWriter", newLeader)
-                                        .log("Backstop writer is now {}", newLeader)))
+                                BackstopSync::logNewWriter))
                         .build())
                 .build().start();
         worker.scheduleWithFixedDelay(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
@@ -107,6 +106,12 @@ public final class BackstopSync implements AutoCloseable {
             election.cancel(true);
         }
         worker.shutdownNow();
+    }
+
+    /** @param writer the replica now holding the Lease; null once its holder released it (a replica stopping) */
+    private static void logNewWriter(String writer) {
+        String holder = writer == null ? "none" : writer;
+        log.atInfo().addKeyValue("backstopWriter", holder).log("Backstop writer is now {}", holder);
     }
 
     public boolean leader() {
