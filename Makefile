@@ -15,7 +15,7 @@ JMH_ARGS ?= .
 JMH_CPU ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package tools lint-chart image e2e bench bench-jmh
+.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-jmh bench-audit-report
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,11 +50,17 @@ image: ## Build the container image IMAGE (default runtimeclass-guard:dev; needs
 	  exit 1; }
 	$(DOCKER) build --tag $(IMAGE) .
 
-bench: ## Benchmark the webhook against nginx on this machine (~4 min, loopback); table in target/bench/results.md
+bench: ## Benchmark the webhook against nginx, start-up included (~9 min, loopback); table in target/bench/results.md
 	src/bench/bench.sh
+
+bench-start: ## Start to ready on one, two and half a core, and where the time goes (~5 min); report in target/bench/start.md
+	src/bench/start.sh
 
 bench-jmh: ## JMH benchmarks of the codec, the evaluator and the decision line alone, pinned to core JMH_CPU (JMH_ARGS picks and tunes)
 	$(MVN) -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \
 	  -Dmdep.outputFile=$(abspath target/bench/jmh.classpath)
 	taskset -c $(JMH_CPU) "$(JAVA_HOME)/bin/java" -cp "target/test-classes:target/classes:$$(cat target/bench/jmh.classpath)" \
 	  org.openjdk.jmh.Main $(JMH_ARGS)
+
+bench-audit-report: ## audit-report on a generated multi-GB audit log with a 64 MB heap: time, MiB/s, peak RSS and heap (~5 min)
+	src/bench/audit-report.sh

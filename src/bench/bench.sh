@@ -5,19 +5,15 @@
 # webhook standalone pinned to one core, and drives it from the other core over HTTP/1.1 keep-alive on
 # TLS 1.3 with an ECDSA P-256 certificate, with a ~5.5 KB Pod AdmissionReview whose uid changes on every
 # request. In the same run the same client drives nginx on the same core, with the same certificate,
-# answering the webhook's own answer as a static body. Prints one table (also target/bench/results.md).
+# answering the webhook's own answer as a static body. Before the load, the start-up figures of `make bench-start`
+# (start.sh). Prints one table and the start-up breakdown (also target/bench/results.md).
 #
-# Knobs (environment): BENCH_SKIP_BUILD=1, BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_CONNECTIONS,
-# BENCH_WARMUP, BENCH_DURATION, BENCH_ROUNDS, BENCH_RATE, BENCH_RATE_DURATION, BENCH_HANDSHAKE_CONNECTIONS,
-# BENCH_HANDSHAKE_DURATION, BENCH_STARTS, BENCH_PORT_BASE. Loopback only; every phase is bounded in time.
+# Knobs (environment): BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_DURATION, BENCH_ROUNDS, BENCH_RATE,
+# BENCH_RATE_DURATION, BENCH_HANDSHAKE_CONNECTIONS, BENCH_HANDSHAKE_DURATION, plus those of start.sh and lib.sh.
+# Loopback only; every phase is bounded in time.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/start.sh"
 
-JAVA_HOME=${JAVA_HOME:-$(ls -d /usr/lib/jvm/temurin-25-jdk* /usr/lib/jvm/java-25-openjdk* 2>/dev/null | head -n1)}
-JAVA="$JAVA_HOME/bin/java"
-SERVER_CPU=${BENCH_SERVER_CPU:-1}
-CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 CONNECTIONS=${BENCH_CONNECTIONS:-25}
 WARMUP=${BENCH_WARMUP:-15}
 DURATION=${BENCH_DURATION:-10}
@@ -26,86 +22,18 @@ RATE=${BENCH_RATE:-1000}
 RATE_DURATION=${BENCH_RATE_DURATION:-60}
 HANDSHAKE_CONNECTIONS=${BENCH_HANDSHAKE_CONNECTIONS:-100}
 HANDSHAKE_DURATION=${BENCH_HANDSHAKE_DURATION:-10}
-STARTS=${BENCH_STARTS:-3}
-COLD_STARTS=${BENCH_COLD_STARTS:-1}
-PORT_BASE=${BENCH_PORT_BASE:-28440}
-PORT=$((PORT_BASE + 3))
-MANAGEMENT_PORT=$((PORT_BASE + 0))
-NGINX_PORT=$((PORT_BASE + 4))
-# The pod's memory limit (chart: 512Mi) and JVM options (chart: javaToolOptions), so heap sizing is the shipped one.
-JVM_MEMORY=${BENCH_JVM_MEMORY:-512m}
-JVM_OPTIONS=${BENCH_JVM_OPTIONS:-"-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"}
 BODY="$ROOT/src/bench/pod-create-5k.mutate.json"
 LUA="$ROOT/src/bench/admission-review.lua"
-OUT="$ROOT/target/bench"
 
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-install_tools() {
-  local need=()
-  command -v wrk >/dev/null || need+=(wrk)
-  command -v hey >/dev/null || need+=(hey)
-  [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
-  command -v openssl >/dev/null || need+=(openssl)
-  command -v taskset >/dev/null || need+=(util-linux)
-  command -v curl >/dev/null || need+=(curl)
-  if ((${#need[@]})); then
-    log "installing ${need[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  fi
-  # Installing nginx may start its service; this benchmark runs its own instance.
-  systemctl disable --now nginx >/dev/null 2>&1 || true
-}
-
-WORK=""
-SERVER_PID=""
-NGINX_PID=""
-cleanup() {
-  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  [[ -n "$NGINX_PID" ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null || true
-  [[ -n "$WORK" && "${BENCH_KEEP:-0}" != 1 ]] && rm -rf "$WORK"
-  return 0
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-median() { sort -n | awk '{v[NR]=$1} END {if (NR==0) print ""; else print v[int((NR+1)/2)]}'; }
-rss_mib() { awk '/^VmRSS:/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us/1000}'; }
+# "a/b" as a multiple, and b times a factor
+ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN {if (b+0 > 0 && a != "-") printf "%.1f×", a/b}'; }
+times_of() { awk -v f="$1" -v b="$2" 'BEGIN {printf "%.2f", f*b}'; }
 # field NAME from a "BENCH k=v ..." line
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1==k {print $2}'; }
-ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us/1000}'; }
-
-# Starts the webhook pinned to SERVER_CPU with the given extra JVM options; sets SERVER_PID, and READY_MS to the
-# time from launch to readiness 200.
-READY_MS=""
-start_webhook() {
-  local log_file=$1; shift
-  local started ready
-  started=$(now_ms)
-  (cd "$WORK/run" && exec taskset -c "$SERVER_CPU" "$JAVA" -XX:MaxRAM="$JVM_MEMORY" $JVM_OPTIONS "$@" \
-      -Djava.io.tmpdir="$WORK/tmp" -XX:ErrorFile="$WORK/tmp/hs_err_pid%p.log" \
-      -jar "$WORK/app/runtimeclass-guard.jar" \
-      --server.port="$PORT" --management.server.port="$MANAGEMENT_PORT" \
-      --runtimeclass-guard.tls.certificate="$WORK/tls/tls.crt" \
-      --runtimeclass-guard.tls.private-key="$WORK/tls/tls.key" >"$log_file" 2>&1) &
-  SERVER_PID=$!
-  local deadline=$((started + 60000))
-  until curl -fso /dev/null "http://127.0.0.1:$MANAGEMENT_PORT/actuator/health/readiness"; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null || (( $(now_ms) > deadline )); then
-      log "the webhook did not become ready; its log:"; tail -n 30 "$log_file" >&2; exit 1
-    fi
-    sleep 0.005
-  done
-  ready=$(now_ms)
-  READY_MS=$((ready - started))
-}
-
-stop_webhook() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
 
 # wrk against a URL for a duration; prints its BENCH line. Extra environment: BENCH_RATE.
 run_wrk() {
@@ -151,52 +79,14 @@ run_hey_summary() {
 }
 
 install_tools
-mkdir -p "$OUT"
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  log "building the jar (make package)"
-  make -s package >/dev/null
-fi
-[[ -f target/runtimeclass-guard.jar ]] || { log "target/runtimeclass-guard.jar is missing"; exit 1; }
-
-WORK=$(mktemp -d /tmp/runtimeclass-guard-bench.XXXXXX)
-mkdir -p "$WORK/tmp" "$WORK/tls" "$WORK/run" "$WORK/training" "$WORK/nginx"
-cp -r policies "$WORK/run/" && cp -r policies "$WORK/training/"
+prepare_layout
+mkdir -p "$WORK/nginx"
 # The client side (curl, wrk, hey) runs on the client core from here on.
 taskset -cp "$CLIENT_CPU" $$ >/dev/null
 
-log "laying out the jar as the image does: extract, then a training run records the AOT cache"
-"$JAVA" -Djarmode=tools -jar target/runtimeclass-guard.jar extract --destination "$WORK/app" >/dev/null
-training_started=$(now_ms)
-# As the image build does it: not pinned. -XX:MaxRAM keeps the same (serial) collector as the pinned runs.
-(cd "$WORK/training" && taskset -c "$SERVER_CPU,$CLIENT_CPU" "$JAVA" -XX:MaxRAM="$JVM_MEMORY" $JVM_OPTIONS \
-    -XX:AOTCacheOutput="$WORK/app/runtimeclass-guard.aot" -Djava.io.tmpdir="$WORK/tmp" \
-    -jar "$WORK/app/runtimeclass-guard.jar" --runtimeclass-guard.training-run=true \
-    --server.port=0 --management.server.port=0 >"$WORK/training.log" 2>&1) \
-  || { log "training run failed:"; tail -n 30 "$WORK/training.log" >&2; exit 1; }
-training_ms=$(( $(now_ms) - training_started ))
-aot_mib=$(du -m "$WORK/app/runtimeclass-guard.aot" | cut -f1)
-
-log "ECDSA P-256 certificate for localhost, shared by the webhook and nginx"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=bench CA" \
-  -keyout "$WORK/tls/ca.key" -out "$WORK/tls/ca.crt" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
-  -keyout "$WORK/tls/tls.key" -out "$WORK/tls/tls.csr" 2>/dev/null
-openssl x509 -req -in "$WORK/tls/tls.csr" -CA "$WORK/tls/ca.crt" -CAkey "$WORK/tls/ca.key" -CAcreateserial -days 2 \
-  -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') \
-  -out "$WORK/tls/server.crt" 2>/dev/null
-cat "$WORK/tls/server.crt" "$WORK/tls/ca.crt" >"$WORK/tls/tls.crt"
-
-log "start to ready: $COLD_STARTS without the AOT cache, $STARTS with it"
-cold_starts=() aot_starts=()
-for ((i = 0; i < COLD_STARTS; i++)); do
-  start_webhook "$WORK/cold.log"; cold_starts+=("$READY_MS"); stop_webhook
-done
-for ((i = 0; i < STARTS; i++)); do
-  start_webhook "$WORK/webhook.log" -XX:AOTCache="$WORK/app/runtimeclass-guard.aot"; aot_starts+=("$READY_MS")
-  ((i == STARTS - 1)) || stop_webhook
-done
-cold_ms=$(printf '%s\n' "${cold_starts[@]}" | median)
-aot_ms=$(printf '%s\n' "${aot_starts[@]}" | median)
+start_matrix
+log "one more start on one core with the AOT cache, for the first requests, the load and the memory"
+start_webhook "$WORK/webhook.log" -XX:AOTCache="$WORK/app/runtimeclass-guard.aot"
 grep -q 'Unable to use AOT cache\|AOT cache.*mismatch' "$WORK/webhook.log" \
   && { log "the JVM refused the AOT cache:"; grep -i 'aot' "$WORK/webhook.log" | head -5 >&2; }
 
@@ -249,6 +139,7 @@ NGINX_URL="https://127.0.0.1:$NGINX_PORT/mutate?timeout=5s"
 log "$RATE requests/s for ${RATE_DURATION}s on the fresh webhook (p99 and resident memory)"
 webhook_rate=$(run_wrk "$WEBHOOK_URL" "$RATE_DURATION" "$RATE")
 rss_after_rate=$(rss_mib "$SERVER_PID")
+pss_after_rate=$(pss_mib "$SERVER_PID")
 nginx_rate=$(run_wrk "$NGINX_URL" 20 "$RATE")
 
 log "warm-up: webhook ${WARMUP}s, nginx 3s (discarded)"
@@ -282,7 +173,6 @@ nginx_best=$(pick_median "${nginx_rounds[@]}")
 webhook_tput=$(throughput "$webhook_best")
 nginx_tput=$(throughput "$nginx_best")
 ratio=$(awk -v a="$webhook_tput" -v b="$nginx_tput" 'BEGIN {printf "%.0f%%", 100*a/b}')
-verdict() { awk -v v="$1" -v lim="$2" 'BEGIN {print (v != "-" && v+0 <= lim+0) ? "met" : "NOT met"}'; }
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit (+ uncommitted changes)"
@@ -306,15 +196,16 @@ java_version=$("$JAVA" -version 2>&1 | head -n1)
   echo "| at that throughput: errors | $(errors "$webhook_best") | $(errors "$nginx_best") | | 0 | |"
   rate_w=$(awk -v r="$(field requests "$webhook_rate")" -v d="$(field duration_us "$webhook_rate")" 'BEGIN {printf "%.0f", r/(d/1e6)}')
   rate_n=$(awk -v r="$(field requests "$nginx_rate")" -v d="$(field duration_us "$nginx_rate")" 'BEGIN {printf "%.0f", r/(d/1e6)}')
-  echo "| at ~$RATE req/s (achieved $rate_w / $rate_n; ${RATE_DURATION}s / 20s): p50 / p99 / p99.9, ms | $(ms "$(field p50_us "$webhook_rate")") / $(ms "$(field p99_us "$webhook_rate")") / $(ms "$(field p999_us "$webhook_rate")") | $(ms "$(field p50_us "$nginx_rate")") / $(ms "$(field p99_us "$nginx_rate")") / $(ms "$(field p999_us "$nginx_rate")") | | p99 ≤ 2 ms | $(verdict "$(ms "$(field p99_us "$webhook_rate")")" 2) |"
-  echo "| $HANDSHAKE_CONNECTIONS connections, a fresh TLS handshake per request (${HANDSHAKE_DURATION}s): p50 / p99, ms | $hs_p50 / $hs_p99 | $nhs_p50 / $nhs_p99 | | p99 ≤ 50 ms, no error | $( [[ "$hs_err" == 0 ]] && verdict "$hs_p99" 50 || echo "NOT met") |"
+  rate_p99=$(ms "$(field p99_us "$webhook_rate")") nginx_rate_p99=$(ms "$(field p99_us "$nginx_rate")")
+  echo "| at ~$RATE req/s (achieved $rate_w / $rate_n; ${RATE_DURATION}s / 20s): p50 / p99 / p99.9, ms | $(ms "$(field p50_us "$webhook_rate")") / $rate_p99 / $(ms "$(field p999_us "$webhook_rate")") | $(ms "$(field p50_us "$nginx_rate")") / $nginx_rate_p99 / $(ms "$(field p999_us "$nginx_rate")") | $(ratio_of "$rate_p99" "$nginx_rate_p99") | p99 ≤ 2× nginx's | $(verdict "$rate_p99" "$(times_of 2 "$nginx_rate_p99")") |"
+  echo "| $HANDSHAKE_CONNECTIONS connections, a fresh TLS handshake per request (${HANDSHAKE_DURATION}s): p50 / p99, ms | $hs_p50 / $hs_p99 | $nhs_p50 / $nhs_p99 | $(ratio_of "$hs_p99" "$nhs_p99") | p99 ≤ 1.5× nginx's, no error | $( [[ "$hs_err" == 0 ]] && verdict "$hs_p99" "$(times_of 1.5 "$nhs_p99")" || echo "NOT met") |"
   echo "| fresh handshakes: requests/s, errors | $hs_rate, $hs_err of $hs_n | $nhs_rate, $nhs_err of $nhs_n | | | |"
-  echo "| start to ready (readiness 200), ms, median of $STARTS: with AOT cache ($aot_mib MiB) | $aot_ms (${aot_starts[*]}) | | | ≤ 1000 ms | $(verdict "$aot_ms" 1000) |"
-  echo "| start to ready without the AOT cache, ms, median of $COLD_STARTS | $cold_ms (${cold_starts[*]}) | | | | |"
   echo "| first 1,000 requests after ready ($CONNECTIONS new connections): p50 / p99 / p99.9, ms; errors | $first_p50 / $first_p99 / $first_p999; $first_err | | | p99 ≤ 20 ms | $( [[ "$first_err" == 0 ]] && verdict "$first_p99" 20 || echo "NOT met") |"
-  echo "| resident memory after ${RATE_DURATION}s at $RATE req/s, MiB | $rss_after_rate | | | ≤ 150 MiB | $(verdict "$rss_after_rate" 150) |"
+  echo "| resident memory after ${RATE_DURATION}s at $RATE req/s, MiB: RSS (PSS) | $rss_after_rate ($pss_after_rate) | | | RSS ≤ 150 MiB | $(verdict "$rss_after_rate" 150) |"
   echo "| resident memory after the throughput rounds, MiB | $rss_after_load | $nginx_rss | | | |"
   echo
-  echo "Training run (AOT cache recording): ${training_ms} ms."
+  start_report
+  echo
+  echo "Training run (AOT cache recording): ${TRAINING_MS} ms."
 } | tee "$OUT/results.md"
 cp "$WORK/webhook.log" "$OUT/webhook.log" 2>/dev/null || true

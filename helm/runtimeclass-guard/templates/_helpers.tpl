@@ -56,6 +56,7 @@ app.kubernetes.io/component: webhook
 {{- define "rcg.serviceAccountName" -}}{{ include "rcg.fullname" . }}{{- end -}}
 {{- define "rcg.selfSignedIssuerName" -}}{{ include "rcg.suffixedName" (dict "root" . "suffix" "selfsigned") }}{{- end -}}
 {{- define "rcg.caName" -}}{{ include "rcg.suffixedName" (dict "root" . "suffix" "ca") }}{{- end -}}
+{{- define "rcg.scanLeaseName" -}}{{ include "rcg.suffixedName" (dict "root" . "suffix" "scan") }}{{- end -}}
 {{- define "rcg.servingCertificateName" -}}{{ include "rcg.suffixedName" (dict "root" . "suffix" "serving") }}{{- end -}}
 
 {{/*

@@ -4,7 +4,7 @@ import io.runtimeclassguard.cli.Cli;
 
 import java.io.PrintWriter;
 
-/** One jar, two faces: the command line when a subcommand is named, the webhook otherwise. */
+/** One jar, two faces: the webhook with no arguments or only {@code --name=value} properties, the command line otherwise. */
 public final class Main {
     private Main() {
     }

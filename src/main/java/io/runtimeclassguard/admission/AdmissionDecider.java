@@ -8,6 +8,7 @@ import io.runtimeclassguard.policy.evaluation.Evaluator;
 import io.runtimeclassguard.policy.evaluation.PolicyConfigMapReview;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.policy.evaluation.Stage;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -20,9 +21,15 @@ public class AdmissionDecider {
     private final ClusterState clusterState;
     private final String policyNamespace;
 
+    @Autowired
     public AdmissionDecider(ClusterState clusterState, GuardProperties properties) {
+        this(clusterState, properties.policyNamespace());
+    }
+
+    /** @param policyNamespace the only namespace whose labelled ConfigMaps hold policies */
+    public AdmissionDecider(ClusterState clusterState, String policyNamespace) {
         this.clusterState = clusterState;
-        this.policyNamespace = properties.policyNamespace();
+        this.policyNamespace = policyNamespace;
     }
 
     public Decision decide(Stage stage, ReviewRequest request) {

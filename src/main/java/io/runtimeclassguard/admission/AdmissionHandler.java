@@ -6,6 +6,7 @@ import io.runtimeclassguard.policy.evaluation.Stage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 import java.util.List;
@@ -23,12 +24,19 @@ public class AdmissionHandler {
     private final AdmissionResponseBuilder responses;
     private final List<DecisionObserver> observers;
 
+    @Autowired
     public AdmissionHandler(AdmissionReviewCodec codec, AdmissionDecider decider, AdmissionResponseBuilder responses,
                             ObjectProvider<DecisionObserver> observers) {
+        this(codec, decider, responses, observers.orderedStream().toList());
+    }
+
+    /** @param observers told of every decision, in this order; none for decisions nobody may hear of */
+    public AdmissionHandler(AdmissionReviewCodec codec, AdmissionDecider decider, AdmissionResponseBuilder responses,
+                            List<DecisionObserver> observers) {
         this.codec = codec;
         this.decider = decider;
         this.responses = responses;
-        this.observers = observers.orderedStream().toList();
+        this.observers = List.copyOf(observers);
     }
 
     /** @throws MalformedReviewException when the body is not an AdmissionReview request */

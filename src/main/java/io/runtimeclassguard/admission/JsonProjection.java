@@ -29,9 +29,9 @@ import java.util.Map;
  * <p>The parser still reads every token, so malformed JSON, and duplicate keys when the parser detects them,
  * are refused wherever they are, kept or skipped.
  */
-final class JsonProjection {
+public final class JsonProjection {
     /** Keeps a value whole, whatever it is. */
-    static final JsonProjection ALL = new JsonProjection(Map.of());
+    public static final JsonProjection ALL = new JsonProjection(Map.of());
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -42,7 +42,7 @@ final class JsonProjection {
     }
 
     /** An object projection from pairs of field name and projection. */
-    static JsonProjection of(Object... namesAndProjections) {
+    public static JsonProjection of(Object... namesAndProjections) {
         if (namesAndProjections.length % 2 != 0) {
             throw new IllegalArgumentException("pairs of field name and projection expected");
         }
@@ -77,7 +77,7 @@ final class JsonProjection {
      * projected; anything else (a string where an object was expected, say) is kept whole, so whoever reads
      * the tree sees the same wrong type the full document has.
      */
-    JsonNode read(JsonParser parser) throws IOException {
+    public JsonNode read(JsonParser parser) throws IOException {
         if (this == ALL || parser.currentToken() != JsonToken.START_OBJECT) {
             return whole(parser);
         }

@@ -10,10 +10,12 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.cluster.ClusterState;
 import io.runtimeclassguard.policy.backstop.Backstop;
 import io.runtimeclassguard.policy.backstop.BackstopGenerator;
 import io.runtimeclassguard.policy.backstop.BackstopScope;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.model.PolicySet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * those names.
  *
  * <p>A policy set reaches the backstop only once the cluster state has loaded it, and the cluster state keeps the
- * last good set when an edit fails to load, so an invalid set is never written.
+ * last good set when an edit fails to load, so an invalid set is never written. A change of the RuntimeClasses
+ * regenerates it too: {@code allowedSelector} and the messages' lists of classes are resolved from them.
  */
 public final class BackstopSync implements AutoCloseable {
     public static final String FIELD_MANAGER = "runtimeclass-guard";
@@ -64,6 +67,7 @@ public final class BackstopSync implements AutoCloseable {
 
     /** Touched by the worker thread only. */
     private PolicySet lastPolicies;
+    private RuntimeClassCatalog lastClasses;
     private Instant nextCheck = Instant.MIN;
     private Instant outOfStepSince;
     private BackstopStatus status = BackstopStatus.UNKNOWN;
@@ -129,15 +133,19 @@ public final class BackstopSync implements AutoCloseable {
             if (!clusterState.ready()) {
                 return;
             }
-            PolicySet policies = clusterState.snapshot().policies();
+            ClusterSnapshot snapshot = clusterState.snapshot();
+            PolicySet policies = snapshot.policies();
+            // The classes too: allowedSelector and the messages are spelled out from the RuntimeClasses that exist.
+            RuntimeClassCatalog classes = snapshot.runtimeClasses();
             Instant now = clock.instant();
-            boolean changed = !policies.equals(lastPolicies) || leader != wasLeader;
+            boolean changed = !policies.equals(lastPolicies) || !classes.equals(lastClasses) || leader != wasLeader;
             if (!changed && now.isBefore(nextCheck)) {
                 return;
             }
             lastPolicies = policies;
+            lastClasses = classes;
             wasLeader = leader;
-            reconcile(BackstopGenerator.generate(policies, scope), policies.size(), now);
+            reconcile(BackstopGenerator.generate(policies, classes, scope), policies.size(), now);
         } catch (RuntimeException unexpected) {
             log.error("Backstop check failed; retrying", unexpected);
             nextCheck = clock.instant().plus(RECHECK_WHILE_LAGGING);

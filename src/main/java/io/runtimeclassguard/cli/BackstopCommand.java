@@ -62,7 +62,7 @@ final class BackstopCommand implements Callable<Integer> {
             return Cli.FINDINGS;
         }
         Backstop backstop = BackstopGenerator.generate(contents.get().policies().policies(),
-                BackstopScope.forNamespace(namePrefix, webhookNamespace, excluded));
+                contents.get().snapshot().runtimeClasses(), BackstopScope.forNamespace(namePrefix, webhookNamespace, excluded));
         List<ObjectNode> objects = backstop.objects().stream()
                 .filter(object -> mutating || !object.path("apiVersion").asText().equals(Backstop.MUTATING_API_VERSION))
                 .toList();

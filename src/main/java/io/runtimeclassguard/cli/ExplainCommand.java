@@ -1,11 +1,14 @@
 package io.runtimeclassguard.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.cluster.ManifestFolder;
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.model.PolicySet;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
 import io.runtimeclassguard.policy.model.RuntimeClassRule;
+import io.runtimeclassguard.policy.model.RuntimeClassRule.AllowedClass;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,7 +25,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = "Say which policy governs a namespace, why, and what it means for the namespace's Pods.")
+        description = {"Say which policy governs a namespace, why, and what it means for the namespace's Pods:",
+                "which RuntimeClasses they may use, and why each."})
 final class ExplainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -50,6 +54,7 @@ final class ExplainCommand implements Callable<Integer> {
         }
         ManifestFolder.Contents contents = loaded.get();
         NamespaceInfo info = labels != null ? new NamespaceInfo(namespace, labels) : contents.snapshot().namespace(namespace);
+        RuntimeClassCatalog classes = contents.snapshot().runtimeClasses();
         PolicySet set = contents.policies().policies();
         Optional<PolicySet.PolicyMatch> governing = set.governing(info);
         List<PolicySet.PolicyMatch> alsoMatching = set.policies().stream()
@@ -61,6 +66,9 @@ final class ExplainCommand implements Callable<Integer> {
             node.put("namespace", namespace);
             node.putPOJO("labels", new LinkedHashMap<>(info.labels()));
             governing.ifPresentOrElse(match -> node.set("policy", describe(match)), () -> node.putNull("policy"));
+            ArrayNode usable = node.putArray("usable");
+            usableClasses(governing, classes).forEach(usableClass ->
+                    usable.addObject().put("name", usableClass.name()).put("why", usableClass.why()));
             alsoMatching.forEach(match -> node.withArray("outranked").add(describe(match)));
             out.println(Json.write(node));
             return 0;
@@ -69,6 +77,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (governing.isEmpty()) {
             out.println("No policy governs it: Pods may name any existing RuntimeClass or none;"
                     + " naming one that does not exist is denied.");
+            printUsable(out, usableClasses(governing, classes));
             return 0;
         }
         RuntimeClassPolicy policy = governing.get().policy();
@@ -77,7 +86,7 @@ final class ExplainCommand implements Callable<Integer> {
                 + policy.mode().wireName() + "), defined at " + policy.source());
         out.println("  matched by: " + governing.get().reason());
         out.println("  default:    " + rule.defaultClass().map(d -> d + " (set on Pods that name no class)").orElse("none"));
-        out.println("  allowed:    " + rule.describeAllowed());
+        out.println("  allowed:    " + rule.describeAllowed(classes));
         out.println("  required:   " + (rule.required() || rule.defaultClass().isPresent() ? "yes" : "no"));
         out.println("  exemptions: " + (policy.exemptions().usernames().isEmpty() && policy.exemptions().groups().isEmpty()
                 ? "none" : "users " + policy.exemptions().usernames() + ", groups " + policy.exemptions().groups()));
@@ -86,9 +95,28 @@ final class ExplainCommand implements Callable<Integer> {
             case WARN -> "allowed with a warning";
             case AUDIT -> "allowed and recorded; nothing is injected";
         });
+        printUsable(out, usableClasses(governing, classes));
         alsoMatching.forEach(match -> out.println("Also matches, outranked: policy \"" + match.policy().name()
                 + "\" (priority " + match.policy().priority() + ", matched by " + match.reason() + ")"));
         return 0;
+    }
+
+    /** The classes Pods of the namespace may name: what the governing policy allows, or every existing class. */
+    private static List<AllowedClass> usableClasses(Optional<PolicySet.PolicyMatch> governing, RuntimeClassCatalog classes) {
+        return governing.map(match -> match.policy().runtimeClass().allowedClasses(classes))
+                .orElseGet(() -> classes.inNameOrder().stream()
+                        .map(runtimeClass -> new AllowedClass(runtimeClass.name(), "exists; no policy restricts it"))
+                        .toList());
+    }
+
+    private static void printUsable(PrintWriter out, List<AllowedClass> usable) {
+        if (usable.isEmpty()) {
+            out.println("Usable RuntimeClasses: none (none of those allowed exists)");
+            return;
+        }
+        out.println("Usable RuntimeClasses (they exist and may be named):");
+        int width = usable.stream().mapToInt(usableClass -> usableClass.name().length()).max().orElse(0);
+        usable.forEach(usableClass -> out.printf("  %-" + width + "s  %s%n", usableClass.name(), usableClass.why()));
     }
 
     private static ObjectNode describe(PolicySet.PolicyMatch match) {
@@ -100,7 +128,9 @@ final class ExplainCommand implements Callable<Integer> {
         node.put("source", policy.source().toString());
         node.put("matchedBy", match.reason());
         node.put("default", policy.runtimeClass().defaultClass().orElse(null));
-        policy.runtimeClass().allowed().forEach(node.putArray("allowed")::add);
+        ArrayNode allowed = node.putArray("allowed");
+        policy.runtimeClass().allowed().forEach(glob -> allowed.add(glob.pattern()));
+        policy.runtimeClass().allowedSelector().ifPresent(selector -> node.put("allowedSelector", selector.toString()));
         node.put("required", policy.runtimeClass().required());
         return node;
     }

@@ -13,12 +13,18 @@ final class PolicyFolderOption {
             description = "Folder with policy ConfigMaps, RuntimeClasses and Namespaces (default: ${DEFAULT-VALUE}).")
     Path folder;
 
+    Optional<ManifestFolder.Contents> load(PrintWriter err) {
+        return load(folder, ManifestFolder.DEFAULT_POLICY_NAMESPACE, err);
+    }
+
     /**
      * The folder, or empty after telling the user every error: deciding against a broken policy set would
      * answer a question nobody asked.
+     *
+     * @param policyNamespace the namespace policy ConfigMaps are read from, as in a cluster
      */
-    Optional<ManifestFolder.Contents> load(PrintWriter err) {
-        ManifestFolder.Contents contents = ManifestFolder.read(folder);
+    static Optional<ManifestFolder.Contents> load(Path folder, String policyNamespace, PrintWriter err) {
+        ManifestFolder.Contents contents = ManifestFolder.read(folder, policyNamespace);
         if (contents.policies().ok()) {
             return Optional.of(contents);
         }

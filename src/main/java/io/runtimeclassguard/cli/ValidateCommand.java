@@ -7,6 +7,7 @@ import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.NameGlob;
 import io.runtimeclassguard.policy.model.RuntimeClassRule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -74,9 +75,19 @@ final class ValidateCommand implements Callable<Integer> {
             rule.defaultClass().filter(name -> !classes.contains(name)).ifPresent(name -> problems.add(new PolicyProblem(
                     policy.source(), "policy " + policy.name() + ": default RuntimeClass " + name
                     + " is not among the RuntimeClasses in this folder; Pods would be denied until it exists")));
-            rule.allowed().stream().filter(name -> !name.equals(RuntimeClassRule.ANY) && !classes.contains(name))
-                    .forEach(name -> problems.add(new PolicyProblem(policy.source(), "policy " + policy.name()
-                            + ": allowed RuntimeClass " + name + " is not among the RuntimeClasses in this folder")));
+            for (NameGlob entry : rule.allowed()) {
+                if (entry.isLiteral() && !classes.contains(entry.pattern())) {
+                    problems.add(new PolicyProblem(policy.source(), "policy " + policy.name() + ": allowed RuntimeClass "
+                            + entry + " is not among the RuntimeClasses in this folder"));
+                } else if (!entry.isLiteral() && classes.names().stream().noneMatch(entry::matches)) {
+                    problems.add(new PolicyProblem(policy.source(), "policy " + policy.name() + ": allowed \"" + entry
+                            + "\" matches none of the RuntimeClasses in this folder"));
+                }
+            }
+            rule.allowedSelector().filter(selector -> classes.inNameOrder().stream()
+                            .noneMatch(runtimeClass -> selector.matches(runtimeClass.labels())))
+                    .ifPresent(selector -> problems.add(new PolicyProblem(policy.source(), "policy " + policy.name()
+                            + ": allowedSelector " + selector + " matches none of the RuntimeClasses in this folder")));
         }
         return problems;
     }

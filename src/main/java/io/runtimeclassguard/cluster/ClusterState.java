@@ -10,4 +10,19 @@ public interface ClusterState {
 
     /** True once the policy set and every cache have loaded; readiness follows it. */
     boolean ready();
+
+    /** A cluster that never changes, ready from the start. */
+    static ClusterState fixed(ClusterSnapshot snapshot) {
+        return new ClusterState() {
+            @Override
+            public ClusterSnapshot snapshot() {
+                return snapshot;
+            }
+
+            @Override
+            public boolean ready() {
+                return true;
+            }
+        };
+    }
 }

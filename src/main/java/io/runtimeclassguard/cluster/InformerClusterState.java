@@ -3,33 +3,24 @@ package io.runtimeclassguard.cluster;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.node.v1.Overhead;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClass;
-import io.fabric8.kubernetes.api.model.node.v1.Scheduling;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.runtimeclassguard.policy.kube.NamespaceInfo;
 import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.model.PolicySet;
 import io.runtimeclassguard.policy.loading.PolicySource;
-import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
-import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import io.runtimeclassguard.cluster.PolicyReloadListener.PolicyReload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -166,7 +156,8 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
             }
             reloadPoliciesIfChanged();
             PolicyState policies = policiesInForce != null ? policiesInForce : PolicyState.NONE;
-            snapshot.set(new ClusterSnapshot(policies.set(), namespaceInfos(), runtimeClassCatalog(), policies.sources()));
+            snapshot.set(new ClusterSnapshot(policies.set(), ClusterObjects.namespaces(namespaces.getStore().list()),
+                    ClusterObjects.runtimeClasses(runtimeClasses.getStore().list()), policies.sources()));
             if (policiesInForce != null) {
                 ready = true;
             }
@@ -178,7 +169,7 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
     private void reloadPoliciesIfChanged() {
         Map<String, ConfigMap> configMaps = new TreeMap<>();
         for (ConfigMap configMap : policyConfigMaps.getStore().list()) {
-            configMaps.put(key(configMap), configMap);
+            configMaps.put(ClusterObjects.key(configMap), configMap);
         }
         Map<String, String> inputs = configMaps.entrySet().stream().collect(Collectors.toUnmodifiableMap(
                 Map.Entry::getKey, entry -> Objects.toString(entry.getValue().getMetadata().getResourceVersion(), "")));
@@ -186,9 +177,7 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
             return;
         }
         policyInputs = inputs;
-        Map<String, List<PolicySource>> sources = new LinkedHashMap<>();
-        configMaps.forEach((key, configMap) -> sources.put(key, PolicyConfigMaps.sourcesOf(key,
-                Objects.requireNonNullElse(configMap.getData(), Map.of()))));
+        Map<String, List<PolicySource>> sources = ClusterObjects.policySources(configMaps.values());
         PolicyLoadResult result = PolicyLoader.load(sources.values().stream().flatMap(List::stream).toList());
         if (result.ok()) {
             policiesInForce = new PolicyState(result.policies(), sources);
@@ -223,37 +212,6 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
         for (PolicyReloadListener listener : reloadListeners) {
             listener.onReload(reload);
         }
-    }
-
-    private Map<String, NamespaceInfo> namespaceInfos() {
-        return namespaces.getStore().list().stream()
-                .map(namespace -> new NamespaceInfo(namespace.getMetadata().getName(), namespace.getMetadata().getLabels()))
-                .collect(Collectors.toUnmodifiableMap(NamespaceInfo::name, Function.identity(), (first, second) -> second));
-    }
-
-    private RuntimeClassCatalog runtimeClassCatalog() {
-        return RuntimeClassCatalog.of(runtimeClasses.getStore().list().stream()
-                .sorted(Comparator.comparing(runtimeClass -> runtimeClass.getMetadata().getName()))
-                .map(InformerClusterState::runtimeClassInfo)
-                .toList());
-    }
-
-    static RuntimeClassInfo runtimeClassInfo(RuntimeClass runtimeClass) {
-        Map<String, String> nodeSelector = Optional.ofNullable(runtimeClass.getScheduling())
-                .map(Scheduling::getNodeSelector).orElse(Map.of());
-        Map<String, String> overhead = Optional.ofNullable(runtimeClass.getOverhead())
-                .map(Overhead::getPodFixed).orElse(Map.of())
-                .entrySet().stream()
-                .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, entry -> quantity(entry.getValue())));
-        return new RuntimeClassInfo(runtimeClass.getMetadata().getName(), runtimeClass.getHandler(), nodeSelector, overhead);
-    }
-
-    private static String quantity(Quantity quantity) {
-        return quantity.getAmount() + Objects.toString(quantity.getFormat(), "");
-    }
-
-    private static String key(HasMetadata object) {
-        return object.getMetadata().getNamespace() + "/" + object.getMetadata().getName();
     }
 
     /** One informer's state: listed at least once, and watching now. */

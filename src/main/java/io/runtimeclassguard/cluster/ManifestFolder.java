@@ -9,6 +9,7 @@ import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyLoader;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.loading.PolicySource;
+import io.runtimeclassguard.policy.loading.YamlDocuments;
 import io.runtimeclassguard.policy.kube.ReviewRequest.ConfigMapView;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
@@ -58,20 +59,32 @@ public final class ManifestFolder {
 
     /** @param policyNamespace the namespace a cluster reads policy ConfigMaps from */
     public static Contents read(Path folder, String policyNamespace) {
-        List<PolicySource> sources = new ArrayList<>();
+        return read(manifestFiles(folder).stream().map(file -> PolicySource.manifest(file.toString(), readText(file)))
+                .toList(), policyNamespace);
+    }
+
+    /**
+     * The same for manifests that are not files of a folder (resources of the jar, say).
+     *
+     * @param manifests each one a {@link PolicySource#manifest manifest}, named by its origin
+     */
+    public static Contents read(List<PolicySource> manifests, String policyNamespace) {
+        List<YamlDocuments> files = new ArrayList<>();
         Gathered objects = new Gathered(policyNamespace);
-        for (Path file : manifestFiles(folder)) {
-            String origin = file.toString();
-            String text = readText(file);
-            sources.add(PolicySource.manifest(origin, text));
-            objects.read(origin, objectsIn(text));
+        for (PolicySource manifest : manifests) {
+            // Composed once: the policies and the other objects are read from the same trees, and a file that is not
+            // valid YAML is reported once, by the loader, with its line and column.
+            YamlDocuments yaml = YamlDocuments.read(manifest);
+            files.add(yaml);
+            objects.read(manifest.origin().toString(), yaml.objects());
         }
-        PolicyLoadResult result = PolicyLoader.load(sources);
+        PolicyLoadResult result = PolicyLoader.loadComposed(files);
         return new Contents(new ClusterSnapshot(result.policies(), objects.namespaces,
                 RuntimeClassCatalog.of(objects.runtimeClasses.values()), objects.policySources), result, objects.problems);
     }
 
-    static List<Path> manifestFiles(Path folder) {
+    /** The files a folder is read from: its own {@code *.yaml} and {@code *.yml}, in name order; subfolders are not read. */
+    public static List<Path> manifestFiles(Path folder) {
         if (!Files.isDirectory(folder)) {
             throw new UncheckedIOException(new IOException("policy folder " + folder + " does not exist"));
         }
@@ -90,15 +103,6 @@ public final class ManifestFolder {
             return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException unreadable) {
             throw new UncheckedIOException(unreadable);
-        }
-    }
-
-    private static List<JsonNode> objectsIn(String text) {
-        try {
-            return Manifests.readAll(text);
-        } catch (UncheckedIOException malformed) {
-            // The policy loader reports the same YAML error with its line and column; nothing to add here.
-            return List.of();
         }
     }
 

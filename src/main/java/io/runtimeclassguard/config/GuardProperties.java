@@ -5,6 +5,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.regex.Pattern;
 
 /**
@@ -18,6 +19,7 @@ import java.util.regex.Pattern;
  * @param tls             the serving certificate; when unset, a self-signed one is generated at start
  * @param trainingRun     start standalone, send every training AdmissionReview to this very server, then exit
  * @param trainingRounds  how many times the training run sends each review to each endpoint
+ * @param warmUp          what the webhook answers in process before it reports ready
  */
 @ConfigurationProperties("runtimeclass-guard")
 public record GuardProperties(@DefaultValue("standalone") RunMode mode,
@@ -26,7 +28,8 @@ public record GuardProperties(@DefaultValue("standalone") RunMode mode,
                               @DefaultValue("3MB") DataSize maxBodyBytes,
                               @DefaultValue Tls tls,
                               @DefaultValue("false") boolean trainingRun,
-                              @DefaultValue("200") int trainingRounds) {
+                              @DefaultValue("200") int trainingRounds,
+                              @DefaultValue WarmUp warmUp) {
     /** A limit far above anything the apiserver sends is a typo, not a choice. */
     static final DataSize MAX_BODY_LIMIT = DataSize.ofMegabytes(64);
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
@@ -49,6 +52,28 @@ public record GuardProperties(@DefaultValue("standalone") RunMode mode,
         }
         if (trainingRounds < 1) {
             throw new IllegalArgumentException("runtimeclass-guard.training-rounds must be at least 1");
+        }
+    }
+
+    /**
+     * Ready means warm: before readiness turns up, the webhook answers the training AdmissionReviews in process (no
+     * decision is counted or logged), so the first real request meets code the JIT has compiled.
+     *
+     * @param rounds how many times each training review is answered on each endpoint; 0 turns the warm-up off
+     * @param budget the longest the warm-up may take; readiness turns up then, however far it got
+     */
+    public record WarmUp(@DefaultValue("40") int rounds, @DefaultValue("10s") Duration budget) {
+        /** Hours of warm-up would hold readiness down for nothing: a limit far above this is a typo. */
+        static final Duration MAX_BUDGET = Duration.ofMinutes(1);
+
+        public WarmUp {
+            if (rounds < 0) {
+                throw new IllegalArgumentException("runtimeclass-guard.warm-up.rounds must be 0 (off) or more, was " + rounds);
+            }
+            if (budget.isNegative() || budget.isZero() || budget.compareTo(MAX_BUDGET) > 0) {
+                throw new IllegalArgumentException("runtimeclass-guard.warm-up.budget must be more than 0 and at most "
+                        + MAX_BUDGET.toSeconds() + "s, was " + budget);
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 package io.runtimeclassguard.standalone;
 
 import io.runtimeclassguard.config.GuardProperties;
+import io.runtimeclassguard.startup.TrainingSet;
+import io.runtimeclassguard.startup.TrainingSet.Review;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import io.runtimeclassguard.tls.TrustedCa;
 import org.slf4j.Logger;
@@ -40,11 +42,7 @@ public class TrainingRun implements ApplicationRunner {
     @Override
     public void run(ApplicationArguments arguments) throws Exception {
         int port = ((WebServerApplicationContext) context).getWebServer().getPort();
-        List<TrainingClient.Review> reviews = TrainingClient.trainingReviews();
-        if (reviews.isEmpty()) {
-            // A cache recorded without real requests would look fine and help nobody.
-            throw new IllegalStateException("no training AdmissionReviews found at " + TrainingClient.LOCATION);
-        }
+        List<Review> reviews = TrainingSet.reviews();
         long started = System.nanoTime();
         TrainingClient.Result result = new TrainingClient(URI.create("https://localhost:" + port),
                 TrustedCa.sslContext(certificate.caCertificate())).train(reviews, rounds);

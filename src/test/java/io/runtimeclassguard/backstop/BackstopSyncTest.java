@@ -16,8 +16,11 @@ import io.runtimeclassguard.metrics.BackstopMetrics;
 import io.runtimeclassguard.policy.backstop.Backstop;
 import io.runtimeclassguard.policy.backstop.BackstopGenerator;
 import io.runtimeclassguard.policy.backstop.BackstopScope;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
+import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import io.runtimeclassguard.policy.model.Mode;
 import io.runtimeclassguard.policy.model.PolicySet;
+import io.runtimeclassguard.testing.EvaluatorCase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,8 +74,8 @@ class BackstopSyncTest {
         startSync("replica-a");
 
         await().untilAsserted(() -> assertThat(gauge(BackstopMetrics.IN_STEP)).isEqualTo(1));
-        assertThat(storedSpec(Mode.ENFORCE)).isEqualTo(generated(SHIPPED.policies()).validatingPolicies()
-                .get(Mode.ENFORCE).path("spec"));
+        assertThat(storedSpec(Mode.ENFORCE)).isEqualTo(generated(SHIPPED.policies(), SHIPPED.runtimeClasses())
+                .validatingPolicies().get(Mode.ENFORCE).path("spec"));
         assertThat(gauge(BackstopMetrics.WRITER)).isEqualTo(1);
         assertThat(meters.get(BackstopMetrics.APPLIES).tag("result", "applied").counter().count()).isEqualTo(3);
 
@@ -80,7 +83,30 @@ class BackstopSyncTest {
         snapshot.set(new ClusterSnapshot(fewer, SHIPPED.namespaces(), SHIPPED.runtimeClasses(), Map.of()));
 
         await().untilAsserted(() -> assertThat(storedSpec(Mode.WARN))
-                .isEqualTo(generated(fewer).validatingPolicies().get(Mode.WARN).path("spec")));
+                .isEqualTo(generated(fewer, SHIPPED.runtimeClasses()).validatingPolicies().get(Mode.WARN).path("spec")));
+        await().untilAsserted(() -> assertThat(gauge(BackstopMetrics.IN_STEP)).isEqualTo(1));
+    }
+
+    @Test
+    void aRelabelledRuntimeClassReachesAnAllowedSelector() {
+        EvaluatorCase selector = EvaluatorCase.load(EvaluatorCase.CASES.resolve("selector-labelled-class-allowed"));
+        snapshot.set(new ClusterSnapshot(selector.policies(), Map.of(), selector.classes(), Map.of()));
+        createPlaceholders();
+        startSync("replica-d");
+        await().untilAsserted(() -> assertThat(storedSpec(Mode.ENFORCE)).isEqualTo(
+                generated(selector.policies(), selector.classes()).validatingPolicies().get(Mode.ENFORCE).path("spec")));
+        assertThat(storedSpec(Mode.ENFORCE).toString()).doesNotContain("wasm");
+
+        RuntimeClassInfo wasm = selector.classes().find("wasm").orElseThrow();
+        RuntimeClassCatalog relabelled = RuntimeClassCatalog.of(selector.classes().inNameOrder().stream()
+                .map(existing -> existing == wasm ? new RuntimeClassInfo(wasm.name(), wasm.handler(),
+                        Map.of("security-level", "sandboxed"), wasm.nodeSelector(), wasm.overhead()) : existing)
+                .toList());
+        snapshot.set(new ClusterSnapshot(selector.policies(), Map.of(), relabelled, Map.of()));
+
+        await().untilAsserted(() -> assertThat(storedSpec(Mode.ENFORCE)).isEqualTo(
+                generated(selector.policies(), relabelled).validatingPolicies().get(Mode.ENFORCE).path("spec")));
+        assertThat(storedSpec(Mode.ENFORCE).toString()).contains("wasm");
         await().untilAsserted(() -> assertThat(gauge(BackstopMetrics.IN_STEP)).isEqualTo(1));
     }
 
@@ -116,7 +142,7 @@ class BackstopSyncTest {
 
     @Test
     void storedFieldsTheApiserverAddsDoNotPutTheBackstopOutOfStep() {
-        JsonNode desired = generated(SHIPPED.policies()).validatingPolicies().get(Mode.ENFORCE).path("spec");
+        JsonNode desired = generated(SHIPPED.policies(), SHIPPED.runtimeClasses()).validatingPolicies().get(Mode.ENFORCE).path("spec");
         ObjectNode stored = desired.deepCopy();
         stored.withObject("matchConstraints").putObject("excludeResourceRules");
         ((ObjectNode) stored.withArray("validations").get(0)).put("message", "defaulted");
@@ -162,8 +188,8 @@ class BackstopSyncTest {
         return kubectl.getKubernetesSerialization().convertValue(stored, JsonNode.class).path("spec");
     }
 
-    private static Backstop generated(PolicySet policies) {
-        return BackstopGenerator.generate(policies, SCOPE);
+    private static Backstop generated(PolicySet policies, RuntimeClassCatalog classes) {
+        return BackstopGenerator.generate(policies, classes, SCOPE);
     }
 
     private double gauge(String name) {

@@ -23,9 +23,9 @@ class BackstopCommandTest {
 
         assertThat(run.status()).as(run.err()).isZero();
         List<JsonNode> printed = Manifests.readAll(run.out());
-        List<JsonNode> generated = List.copyOf(BackstopGenerator.generate(
-                ManifestFolder.read(Path.of("policies")).policies().policies(),
-                BackstopScope.forNamespace(BackstopScope.DEFAULT_PREFIX, "runtimeclass-guard", List.of("monitoring")))
+        ManifestFolder.Contents shipped = ManifestFolder.read(Path.of("policies"));
+        List<JsonNode> generated = List.copyOf(BackstopGenerator.generate(shipped.policies().policies(),
+                shipped.snapshot().runtimeClasses(), BackstopScope.forNamespace(BackstopScope.DEFAULT_PREFIX, "runtimeclass-guard", List.of("monitoring")))
                 .objects());
         assertThat(printed).isEqualTo(generated);
         assertThat(printed).extracting(object -> object.path("kind").asText()).containsExactly(
@@ -63,6 +63,19 @@ class BackstopCommandTest {
         assertThat(run.status()).as(run.out()).isZero();
         assertThat(run.out()).contains("any.yaml", "warning: policy anything: the backstop cannot tell whether a"
                 + " RuntimeClass exists", "1 warnings");
+    }
+
+    @Test
+    void validateSaysTheBackstopSpellsAnAllowedSelectorOutAsTheClassesItMatches(@TempDir Path folder) throws IOException {
+        Files.writeString(folder.resolve("labelled.yaml"), POLICY.replace("allowed: [\"*\"]",
+                "allowed: [\"kata-*\"]\n  allowedSelector: {matchLabels: {security-level: sandboxed}}"));
+
+        CliTest.Run run = CliTest.run("validate", folder.toString());
+
+        assertThat(run.status()).as(run.out()).isZero();
+        assertThat(run.out()).contains("\"kata-*\" admit any class name they match",
+                "allowedSelector security-level=sandboxed comes to the classes it matched when a replica last wrote"
+                        + " the backstop", "2 warnings");
     }
 
     private static final String POLICY = """

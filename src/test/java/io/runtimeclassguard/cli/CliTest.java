@@ -181,6 +181,51 @@ class CliTest {
     }
 
     @Test
+    void explainListsTheClassesANamespaceMayUseAndWhyEach(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("classes.yaml"), """
+                apiVersion: node.k8s.io/v1
+                kind: RuntimeClass
+                metadata: {name: kata-qemu}
+                handler: kata-qemu
+                ---
+                apiVersion: node.k8s.io/v1
+                kind: RuntimeClass
+                metadata: {name: gvisor, labels: {security-level: sandboxed}}
+                handler: runsc
+                ---
+                apiVersion: node.k8s.io/v1
+                kind: RuntimeClass
+                metadata: {name: standard}
+                handler: runc
+                """);
+        Files.writeString(dir.resolve("p.yaml"), """
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: vms
+                priority: 1
+                namespaces: {names: ["vm-*"]}
+                runtimeClass:
+                  default: kata-qemu
+                  allowed: ["kata-*"]
+                  allowedSelector: {matchLabels: {security-level: sandboxed}}
+                """);
+
+        Run text = run("explain", "vm-1", "--policies", dir.toString());
+        JsonNode json = Json.MAPPER.readTree(run("explain", "vm-1", "--policies", dir.toString(), "-o", "json").out());
+
+        assertThat(text.out()).contains("allowed:    kata-* (kata-qemu), RuntimeClasses labelled security-level=sandboxed (gvisor)")
+                .contains("Usable RuntimeClasses (they exist and may be named):")
+                .containsPattern("kata-qemu +matches allowed \"kata-\\*\"")
+                .containsPattern("gvisor +labels match allowedSelector security-level=sandboxed")
+                .doesNotContain("standard");
+        assertThat(json.path("usable")).hasSize(2);
+        assertThat(json.path("usable").path(0).path("name").asText()).isEqualTo("kata-qemu");
+        assertThat(json.path("policy").path("allowedSelector").asText()).isEqualTo("security-level=sandboxed");
+        assertThat(run("explain", "elsewhere", "--policies", dir.toString()).out()).contains("No policy governs it")
+                .containsPattern("standard +exists; no policy restricts it");
+    }
+
+    @Test
     void explainWithLabelsShowsOutrankedPolicies() {
         Run run = run("explain", "customer-z", "-l", "tenant-type=external", "-l", "security-level=high");
 
@@ -194,37 +239,22 @@ class CliTest {
     }
 
     @Test
-    void auditReportSummarisesDecisionsFromTheApiserverAuditLog() throws IOException {
-        Run run = run("audit-report", "-o", "json", "src/test/resources/kube-apiserver-1.35/audit-log-pod-create.jsonl");
-
-        JsonNode report = Json.MAPPER.readTree(run.out());
-        assertThat(run.status()).isZero();
-        assertThat(report.path("decisions").asInt()).isEqualTo(1);
-        assertThat(report.path("byPolicy").path("untrusted").asInt()).isEqualTo(1);
-        assertThat(report.path("byRuntimeClass").path("gvisor").asInt()).isEqualTo(1);
-        assertThat(report.path("byDecision").path("allowed").asInt()).isEqualTo(1);
-    }
-
-    @Test
-    void auditReportListsDenialsAndSkipsJunkLines(@TempDir Path dir) throws IOException {
-        Path log = dir.resolve("audit.jsonl");
-        Files.writeString(log, """
-                {"objectRef":{"namespace":"untrusted-workloads","name":"web"},"user":{"username":"bob"},"responseStatus":{"code":403},"annotations":{"pods.mutate.runtimeclass-guard.io/decision":"denied","pods.mutate.runtimeclass-guard.io/policy":"untrusted","pods.mutate.runtimeclass-guard.io/reason":"class-not-allowed"}}
-                not json
-                {"objectRef":{"namespace":"default","name":"x"},"annotations":{}}
-                """);
-
-        Run run = run("audit-report", log.toString());
-
-        assertThat(run.out()).contains("3 audit events, 1 with a RuntimeClass decision")
-                .contains("untrusted-workloads/web by bob: policy untrusted, reason class-not-allowed");
-        assertThat(run.err()).contains("1 of 3 lines are not JSON");
-    }
-
-    @Test
-    void onlySubcommandsAreRoutedToTheCommandLine() {
-        assertThat(Cli.handles(new String[]{"check", "x"})).isTrue();
-        assertThat(Cli.handles(new String[]{"--server.port=9443"})).isFalse();
+    void onlyNoArgumentsOrPropertiesStartTheWebhook() {
         assertThat(Cli.handles(new String[]{})).isFalse();
+        assertThat(Cli.handles(new String[]{"--server.port=9443", "--runtimeclass-guard.mode=cluster"})).isFalse();
+        assertThat(Cli.handles(new String[]{"check", "x"})).isTrue();
+        assertThat(Cli.handles(new String[]{"scna"})).isTrue();
+        assertThat(Cli.handles(new String[]{"--help"})).isTrue();
+        assertThat(Cli.handles(new String[]{"--server.port", "9443"})).isTrue();
+    }
+
+    @Test
+    void anUnknownCommandIsNamedWithTheListOfCommandsAndExitsTwo() {
+        Run run = run("scna", "policies");
+
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).contains("unknown command \"scna\"; the commands are: check, validate, explain, audit-report, scan, help.")
+                .contains("Without a command, or with only --name=value properties, the webhook starts.");
+        assertThat(run.out()).isEmpty();
     }
 }

@@ -30,6 +30,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.util.Map;
 
 import static io.runtimeclassguard.testing.AdmissionClient.bytes;
 import static io.runtimeclassguard.testing.AdmissionClient.fixtureTree;
@@ -142,6 +143,38 @@ class ClusterModeEndpointTest {
                         .contains(POLICY_NAMESPACE + "/policy-team-b[team-b.yaml]:11:1: unknown field \"colour\""));
     }
 
+    @Test
+    @Order(5)
+    void relabellingARuntimeClassChangesWhatAnAllowedSelectorAdmitsWithoutRestart() {
+        KUBECTL.resource(policy("standard", "")).update();
+        KUBECTL.resource(runtimeClass("kata")).create();
+        KUBECTL.resource(policyConfigMap("team-c", """
+                        apiVersion: runtimeclass-guard.io/v1alpha1
+                        kind: RuntimeClassPolicy
+                        name: team-c
+                        priority: 20
+                        namespaces:
+                          names: [team-c]
+                        runtimeClass:
+                          allowedSelector:
+                            matchLabels: {security-level: sandboxed}
+                        """)).create();
+        await().until(() -> !allowed(admission.review("/validate", pod("team-c", "kata"))));
+        assertThat(admission.review("/validate", pod("team-c", "kata")).path("response").path("status").path("message")
+                .asText()).contains("Allowed: RuntimeClasses labelled security-level=sandboxed (none exists)");
+
+        KUBECTL.resources(RuntimeClass.class).withName("kata")
+                .edit(kata -> new RuntimeClassBuilder(kata).editMetadata().addToLabels("security-level", "sandboxed")
+                        .endMetadata().build());
+
+        await().until(() -> allowed(admission.review("/validate", pod("team-c", "kata"))));
+
+        KUBECTL.resources(RuntimeClass.class).withName("kata")
+                .edit(kata -> new RuntimeClassBuilder(kata).editMetadata().withLabels(Map.of()).endMetadata().build());
+
+        await().until(() -> !allowed(admission.review("/validate", pod("team-c", "kata"))));
+    }
+
     private byte[] pod(String namespace, String runtimeClass) {
         ObjectNode review = fixtureTree("pod-create-untrusted-no-class.mutate.json");
         ObjectNode request = (ObjectNode) review.path("request");
@@ -179,9 +212,7 @@ class ClusterModeEndpointTest {
 
     /** A policy for namespace team-b: ten lines, then whatever {@code more} adds from line 11 on. */
     private static ConfigMap policy(String defaultClass, String more) {
-        return new ConfigMapBuilder().withNewMetadata().withName("policy-team-b").withNamespace(POLICY_NAMESPACE)
-                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
-                .addToData("team-b.yaml", """
+        return policyConfigMap("team-b", """
                         apiVersion: runtimeclass-guard.io/v1alpha1
                         kind: RuntimeClassPolicy
                         name: team-b
@@ -192,7 +223,13 @@ class ClusterModeEndpointTest {
                           default: %s
                           allowed: [gvisor, standard]
                         mode: enforce
-                        %s""".formatted(defaultClass, more))
-                .build();
+                        %s""".formatted(defaultClass, more));
+    }
+
+    /** The labelled ConfigMap {@code policy-<team>} in the policy namespace, its policies under {@code <team>.yaml}. */
+    private static ConfigMap policyConfigMap(String team, String policies) {
+        return new ConfigMapBuilder().withNewMetadata().withName("policy-" + team).withNamespace(POLICY_NAMESPACE)
+                .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
+                .addToData(team + ".yaml", policies).build();
     }
 }

@@ -104,7 +104,7 @@ class InformerClusterStateTest {
         kubectl.resource(runtimeClass("gvisor")).create();
 
         await().untilAsserted(() -> assertThat(validate(state, "default", "gvisor").allowed()).isTrue());
-        assertThat(state.snapshot().runtimeClasses().find("gvisor")).contains(new RuntimeClassInfo("gvisor", "runsc",
+        assertThat(state.snapshot().runtimeClasses().find("gvisor")).contains(new RuntimeClassInfo("gvisor", "runsc", Map.of(),
                 Map.of("runtime.kubernetes.io/gvisor", "true"), Map.of("cpu", "50m", "memory", "64Mi")));
         assertThat(gauge(ClusterStateMetrics.RUNTIME_CLASSES_KNOWN, null)).isEqualTo(1);
 
@@ -209,6 +209,34 @@ class InformerClusterStateTest {
 
         await().untilAsserted(() -> assertThat(mutate(state, "customer-a").policy()).contains("internal-tenants"));
         assertThat(mutate(state, "customer-a").patch().map(Patch::runtimeClass)).contains("standard");
+    }
+
+    @Test
+    void relabellingARuntimeClassChangesWhatAnAllowedSelectorAdmits() {
+        kubectl.resource(runtimeClass("gvisor")).create();
+        kubectl.resource(runtimeClass("kata")).create();
+        kubectl.resource(policyConfigMap("policy-sandboxed", "sandboxed.yaml", """
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: sandboxed
+                priority: 10
+                namespaces:
+                  names: [tenant-a]
+                runtimeClass:
+                  allowedSelector:
+                    matchLabels: {security-level: sandboxed}
+                """)).create();
+        InformerClusterState state = startReadyState();
+        assertThat(validate(state, "tenant-a", "kata").reason()).isEqualTo(Reason.CLASS_NOT_ALLOWED);
+
+        kubectl.resources(RuntimeClass.class).withName("kata").edit(kata -> new RuntimeClassBuilder(kata)
+                .editMetadata().addToLabels("security-level", "sandboxed").endMetadata().build());
+
+        await().untilAsserted(() -> assertThat(validate(state, "tenant-a", "kata").allowed()).isTrue());
+        assertThat(state.snapshot().runtimeClasses().find("kata").orElseThrow().labels())
+                .containsExactly(Map.entry("security-level", "sandboxed"));
+        assertThat(validate(state, "tenant-a", "gvisor").reason()).isEqualTo(Reason.CLASS_NOT_ALLOWED);
+        assertThat(reloadCount("applied")).as("the policy set was not reloaded").isEqualTo(1);
     }
 
     @Test

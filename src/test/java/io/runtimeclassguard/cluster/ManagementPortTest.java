@@ -1,12 +1,15 @@
 package io.runtimeclassguard.cluster;
 
+import io.runtimeclassguard.startup.WarmUp;
 import io.runtimeclassguard.testing.AdmissionClient;
 import io.runtimeclassguard.testing.SwitchableClusterState;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.health.actuate.endpoint.HealthEndpointGroups;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
@@ -34,6 +37,11 @@ class ManagementPortTest {
 
     private final HttpClient http = HttpClient.newHttpClient();
 
+    @BeforeEach
+    void warm(@Autowired WarmUp warmUp) {
+        warmUp.done().toCompletableFuture().join();
+    }
+
     @AfterEach
     void loaded() {
         clusterState.loading(false);
@@ -56,6 +64,12 @@ class ManagementPortTest {
                 .isEqualTo("not ready: policies and cluster caches are still loading");
         assertThat(ready.statusCode()).isEqualTo(200);
         assertThat(parse(ready.body()).path("status").asText()).isEqualTo("UP");
+    }
+
+    @Test
+    void readinessWaitsForTheWarmUp(@Autowired HealthEndpointGroups groups) {
+        assertThat(groups.get("readiness").isMember("warmUp")).isTrue();
+        assertThat(groups.get("liveness").isMember("warmUp")).isFalse();
     }
 
     @Test

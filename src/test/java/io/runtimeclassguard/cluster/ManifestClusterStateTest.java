@@ -46,9 +46,9 @@ class ManifestClusterStateTest {
         assertThat(snapshot.policies().policies()).extracting(policy -> policy.name())
                 .containsExactly("untrusted", "high-security", "production", "staging");
         assertThat(snapshot.runtimeClasses().names()).containsExactly("gvisor", "kata", "kata-fc", "standard");
-        assertThat(snapshot.runtimeClasses().find("gvisor")).contains(new RuntimeClassInfo("gvisor", "runsc",
+        assertThat(snapshot.runtimeClasses().find("gvisor")).contains(new RuntimeClassInfo("gvisor", "runsc", Map.of(),
                 Map.of("runtime.kubernetes.io/gvisor", "true"), Map.of("cpu", "50m", "memory", "64Mi")));
-        assertThat(snapshot.runtimeClasses().find("standard")).contains(new RuntimeClassInfo("standard", "runc", Map.of(), Map.of()));
+        assertThat(snapshot.runtimeClasses().find("standard")).contains(RuntimeClassInfo.plain("standard", "runc"));
         assertThat(snapshot.namespace("customer-a")).isEqualTo(new NamespaceInfo("customer-a", Map.of("tenant-type", "external")));
         assertThat(snapshot.namespace("never-seen")).isEqualTo(NamespaceInfo.unlabelled("never-seen"));
         assertThat(snapshot.policySources()).containsOnlyKeys("runtimeclass-guard/policy-high-security",
@@ -84,6 +84,21 @@ class ManifestClusterStateTest {
                 .isInstanceOfSatisfying(InvalidManifestsException.class, invalid -> assertThat(invalid.problems())
                         .singleElement().satisfies(problem -> assertThat(problem)
                                 .startsWith(policies.resolve("broken.yaml") + ":4:1: is not valid YAML")));
+    }
+
+    @Test
+    void aKeyGivenTwiceInARuntimeClassIsRefusedWithItsPositionInsteadOfOneBeingPicked(@TempDir Path policies)
+            throws IOException {
+        Files.writeString(policies.resolve("classes.yaml"), """
+                apiVersion: node.k8s.io/v1
+                kind: RuntimeClass
+                metadata: {name: gvisor}
+                handler: runsc
+                handler: runc
+                """);
+
+        assertThat(ManifestFolder.read(policies).policies().errors()).singleElement().asString()
+                .isEqualTo(policies.resolve("classes.yaml") + ":5:1: field \"handler\" appears twice");
     }
 
     @Test

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
@@ -20,10 +22,18 @@ import io.fabric8.mockwebserver.http.WebSocketListener;
 
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A fabric8 mock apiserver in CRUD mode on loopback that can go away and come back on the same port with its
@@ -31,16 +41,35 @@ import java.util.OptionalLong;
  * resumes from an older resourceVersion gets {@code 410 Gone}, as from a real apiserver whose watch cache
  * has moved on, and the client has to relist. A server-side apply to an existing object replaces each top-level field
  * it sends except metadata, which is what it comes to for an admission policy's spec (atomic lists throughout).
+ *
+ * <p>A {@link #paginating()} one also answers a LIST that sets {@code limit} a page at a time with a
+ * {@code continue} token, as an apiserver does (the CRUD mock alone returns everything at once): the first page
+ * freezes the list, later pages read from it, as an apiserver reads them at the first page's resourceVersion.
  */
 public final class MockApiServer implements AutoCloseable {
-    private final ForgetfulCrudDispatcher dispatcher = new ForgetfulCrudDispatcher();
+    private final ForgetfulCrudDispatcher dispatcher;
     private final int port;
     private KubernetesMockServer server;
 
     public MockApiServer() {
+        this(false);
+    }
+
+    private MockApiServer(boolean paginating) {
+        dispatcher = new ForgetfulCrudDispatcher(paginating);
         server = newServer();
         server.start(InetAddress.getLoopbackAddress(), 0);
         port = server.getPort();
+    }
+
+    /** One that pages LISTs which set {@code limit}. */
+    public static MockApiServer paginating() {
+        return new MockApiServer(true);
+    }
+
+    /** The path and query of every LIST that asked for pages, in order. */
+    public List<String> pagedLists() {
+        return List.copyOf(dispatcher.pagedLists);
     }
 
     private KubernetesMockServer newServer() {
@@ -57,7 +86,7 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** The same server written as a kubeconfig file, for code that is configured rather than handed a client. */
-    Path writeKubeconfig(Path directory) throws java.io.IOException {
+    public Path writeKubeconfig(Path directory) throws java.io.IOException {
         Path kubeconfig = directory.resolve("kubeconfig");
         Files.writeString(kubeconfig, """
                 apiVersion: v1
@@ -105,7 +134,15 @@ public final class MockApiServer implements AutoCloseable {
     private static final class ForgetfulCrudDispatcher extends KubernetesCrudDispatcher {
         private static final ObjectMapper JSON = new ObjectMapper();
 
+        private final boolean paginating;
+        private final List<String> pagedLists = new CopyOnWriteArrayList<>();
+        private final Map<String, List<String>> frozenLists = new ConcurrentHashMap<>();
+        private final AtomicLong listIds = new AtomicLong();
         private volatile long oldestWatchable;
+
+        ForgetfulCrudDispatcher(boolean paginating) {
+            this.paginating = paginating;
+        }
 
         void forgetHistory() {
             oldestWatchable = requestResourceVersion();
@@ -146,7 +183,59 @@ public final class MockApiServer implements AutoCloseable {
             if (resumeFrom.isPresent() && resumeFrom.getAsLong() < oldestWatchable) {
                 return gone(resumeFrom.getAsLong());
             }
+            Map<String, String> query = query(path);
+            if (paginating && query.containsKey("limit") && !query.containsKey("watch")
+                    && !getKey(path).containsKey(KubernetesAttributesExtractor.NAME)) {
+                return page(path, Integer.parseInt(query.get("limit")), query.get("continue"));
+            }
             return super.handleGet(path);
+        }
+
+        private MockResponse page(String path, int limit, String token) {
+            pagedLists.add(path);
+            String id;
+            int offset;
+            if (token == null || token.isEmpty()) {
+                id = Long.toString(listIds.incrementAndGet());
+                offset = 0;
+                AttributeSet wanted = getKey(path);
+                List<String> items = new ArrayList<>();
+                synchronized (getMap()) {
+                    getMap().forEach((attributes, item) -> {
+                        if (attributes.matches(wanted)) {
+                            items.add(item);
+                        }
+                    });
+                }
+                frozenLists.put(id, items);
+            } else {
+                id = token.substring(0, token.indexOf(':'));
+                offset = Integer.parseInt(token.substring(token.indexOf(':') + 1));
+            }
+            List<String> items = frozenLists.get(id);
+            int end = Math.min(offset + limit, items.size());
+            String next = "";
+            if (end < items.size()) {
+                next = id + ":" + end;
+            } else {
+                frozenLists.remove(id);
+            }
+            return new MockResponse().setResponseCode(200).setBody(
+                    "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"%d\",\"continue\":\"%s\"},\"items\":[%s]}"
+                            .formatted(requestResourceVersion(), next, String.join(",", items.subList(offset, end))));
+        }
+
+        private static Map<String, String> query(String path) {
+            String query = URI.create(path).getRawQuery();
+            Map<String, String> parameters = new HashMap<>();
+            if (query != null) {
+                for (String parameter : query.split("&")) {
+                    int equals = parameter.indexOf('=');
+                    parameters.put(equals < 0 ? parameter : parameter.substring(0, equals),
+                            equals < 0 ? "" : URLDecoder.decode(parameter.substring(equals + 1), StandardCharsets.UTF_8));
+                }
+            }
+            return parameters;
         }
 
         private static OptionalLong watchResourceVersion(String path) {

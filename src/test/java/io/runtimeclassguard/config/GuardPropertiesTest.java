@@ -10,6 +10,7 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.util.unit.DataSize;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,6 +30,7 @@ class GuardPropertiesTest {
         assertThat(properties.tls().configured()).isFalse();
         assertThat(properties.trainingRun()).isFalse();
         assertThat(properties.trainingRounds()).isEqualTo(200);
+        assertThat(properties.warmUp()).isEqualTo(new GuardProperties.WarmUp(40, Duration.ofSeconds(10)));
     }
 
     @Test
@@ -67,6 +69,9 @@ class GuardPropertiesTest {
         assertRefused(Map.of("runtimeclass-guard.training-run", "true", "runtimeclass-guard.tls.certificate", "/a",
                 "runtimeclass-guard.tls.private-key", "/b"), "training-run trusts only the certificate it generates");
         assertRefused(Map.of("runtimeclass-guard.mode", "kubernetes"), "runtimeclass-guard.mode");
+        assertRefused(Map.of("runtimeclass-guard.warm-up.rounds", "-1"), "warm-up.rounds must be 0 (off) or more");
+        assertRefused(Map.of("runtimeclass-guard.warm-up.budget", "0s"), "warm-up.budget must be more than 0");
+        assertRefused(Map.of("runtimeclass-guard.warm-up.budget", "1h"), "warm-up.budget must be more than 0 and at most 60s");
     }
 
     private static void assertRefused(Map<String, String> values, String message) {

@@ -9,6 +9,7 @@ import io.runtimeclassguard.policy.backstop.Backstop;
 import io.runtimeclassguard.policy.backstop.BackstopGenerator;
 import io.runtimeclassguard.policy.backstop.BackstopScope;
 import io.runtimeclassguard.policy.model.Mode;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.model.PolicySet;
 import io.runtimeclassguard.testing.CelAdmission;
 import io.runtimeclassguard.testing.EvaluatorCase;
@@ -46,7 +47,7 @@ class BackstopChartTest {
                 "--set", "backstop.mutating=on");
         BackstopScope scope = BackstopScope.forNamespace(env(rendered).get("RUNTIMECLASS_GUARD_BACKSTOP_NAME_PREFIX"),
                 Helm.NAMESPACE, List.of("cert-manager", "monitoring"));
-        Backstop generated = BackstopGenerator.generate(PolicySet.EMPTY, scope);
+        Backstop generated = BackstopGenerator.generate(PolicySet.EMPTY, RuntimeClassCatalog.EMPTY, scope);
 
         for (Mode mode : Mode.values()) {
             assertThat(json(rendered, "ValidatingAdmissionPolicyBinding", scope.validatingName(mode)).path("spec"))
@@ -106,7 +107,7 @@ class BackstopChartTest {
         Rendered rendered = Helm.template();
         BackstopScope scope = BackstopScope.forNamespace(env(rendered).get("RUNTIMECLASS_GUARD_BACKSTOP_NAME_PREFIX"),
                 Helm.NAMESPACE, List.of());
-        JsonNode generated = BackstopGenerator.generate(PolicySet.EMPTY, scope).validatingPolicies().get(Mode.ENFORCE)
+        JsonNode generated = BackstopGenerator.generate(PolicySet.EMPTY, RuntimeClassCatalog.EMPTY, scope).validatingPolicies().get(Mode.ENFORCE)
                 .path("spec");
         JsonNode placeholder = json(rendered, "ValidatingAdmissionPolicy", scope.validatingName(Mode.ENFORCE)).path("spec");
 

@@ -34,9 +34,10 @@ class MakefileTest {
 
     @Test
     void benchTargetsRunTheHarnessUnderSrcBench() throws IOException {
-        assertThat(targets()).containsKeys("bench", "bench-jmh");
-        assertThat(String.join("\n", lines())).contains("src/bench/bench.sh");
+        assertThat(targets()).containsKeys("bench", "bench-start", "bench-jmh");
+        assertThat(String.join("\n", lines())).contains("src/bench/bench.sh").contains("src/bench/start.sh");
         assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/bench.sh"))).isTrue();
+        assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/start.sh"))).isTrue();
     }
 
     @Test

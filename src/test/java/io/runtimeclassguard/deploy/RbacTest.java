@@ -13,22 +13,39 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
+
+import io.runtimeclassguard.scan.ScannedKind;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 class RbacTest {
 
+    private static final List<Tuple> READS = List.of(
+            tuple("", "namespaces", Set.of("get", "list", "watch")),
+            tuple("node.k8s.io", "runtimeclasses", Set.of("get", "list", "watch")));
+    private static final List<Tuple> NAMESPACE_RULES = List.of(
+            tuple("", "configmaps", Set.of("get", "list", "watch")),
+            tuple("", "events", Set.of("create", "patch")),
+            tuple("events.k8s.io", "events", Set.of("create", "patch")));
+    /** What the background scan lists: every kind it reads, and nothing but list. */
+    private static final List<Tuple> SCAN_LISTS = ScannedKind.OWNERS_FIRST.stream()
+            .map(kind -> tuple(kind.group(), kind.resource(), Set.of("list"))).toList();
+    /** The backstop writer: get and patch of the chart's own admission policies, never create or delete. */
+    private static final List<Tuple> BACKSTOP_PATCHES = List.of(
+            tuple("admissionregistration.k8s.io", "validatingadmissionpolicies", Set.of("get", "patch")),
+            tuple("admissionregistration.k8s.io", "mutatingadmissionpolicies", Set.of("get", "patch")));
+    private static final List<Tuple> LEASES = List.of(
+            tuple("coordination.k8s.io", "leases", Set.of("create")),
+            tuple("coordination.k8s.io", "leases", Set.of("get", "patch")));
+
     private final Rendered rendered = Helm.template();
 
     @Test
-    void clusterRoleReadsNamespacesAndRuntimeClassesAndPatchesOnlyTheChartsOwnBackstopPolicies() {
+    void clusterRoleReadsNamespacesAndRuntimeClassesListsWhatTheScanReadsAndPatchesOnlyTheBackstopPolicies() {
         List<PolicyRule> rules = rendered.single(ClusterRole.class).getRules();
 
-        assertThat(expand(rules)).containsExactlyInAnyOrder(
-                tuple("", "namespaces", Set.of("get", "list", "watch")),
-                tuple("node.k8s.io", "runtimeclasses", Set.of("get", "list", "watch")),
-                tuple("admissionregistration.k8s.io", "validatingadmissionpolicies", Set.of("get", "patch")),
-                tuple("admissionregistration.k8s.io", "mutatingadmissionpolicies", Set.of("get", "patch")));
+        assertThat(expand(rules)).containsExactlyInAnyOrderElementsOf(concat(READS, SCAN_LISTS, BACKSTOP_PATCHES));
         List<String> chartPolicies = rendered.objects().stream()
                 .filter(object -> object.getKind().endsWith("AdmissionPolicy"))
                 .map(object -> object.getMetadata().getName()).toList();
@@ -40,30 +57,56 @@ class RbacTest {
     }
 
     @Test
-    void roleReadsConfigMapsWritesEventsAndHoldsTheBackstopLeaseInTheReleaseNamespaceOnly() {
+    void roleReadsConfigMapsWritesEventsAndHoldsTheBackstopAndScanLeasesInTheReleaseNamespaceOnly() {
         Role role = rendered.single(Role.class);
 
         assertThat(role.getMetadata().getNamespace()).isEqualTo(Helm.NAMESPACE);
-        assertThat(expand(role.getRules())).containsExactlyInAnyOrder(
-                tuple("", "configmaps", Set.of("get", "list", "watch")),
-                tuple("", "events", Set.of("create", "patch")),
-                tuple("events.k8s.io", "events", Set.of("create", "patch")),
-                tuple("coordination.k8s.io", "leases", Set.of("create")),
-                tuple("coordination.k8s.io", "leases", Set.of("get", "patch")));
-        assertThat(role.getRules().stream().filter(rule -> rule.getResources().contains("leases")
-                        && rule.getVerbs().contains("patch")))
-                .singleElement().satisfies(rule -> assertThat(rule.getResourceNames())
-                        .containsExactly("rcg-runtimeclass-guard-backstop"));
+        assertThat(expand(role.getRules())).containsExactlyInAnyOrderElementsOf(concat(NAMESPACE_RULES, LEASES));
+        assertThat(role.getRules()).filteredOn(rule -> rule.getResourceNames() != null && !rule.getResourceNames().isEmpty())
+                .singleElement().satisfies(rule -> {
+                    assertThat(rule.getResources()).containsExactly("leases");
+                    assertThat(rule.getResourceNames()).containsExactlyInAnyOrder("rcg-runtimeclass-guard-backstop",
+                            "rcg-runtimeclass-guard-scan");
+                });
     }
 
     @Test
-    void withoutTheBackstopNothingAboutAdmissionPoliciesOrLeasesIsGranted() {
-        Rendered without = Helm.template("--set", "backstop.enabled=false");
+    void withoutTheScanItListsNothingAndHoldsOnlyTheBackstopLease() {
+        Rendered off = Helm.template("--set", "scan.enabled=false");
 
-        assertThat(expand(without.single(ClusterRole.class).getRules())).extracting(t -> t.toList().get(1))
-                .containsExactlyInAnyOrder("namespaces", "runtimeclasses");
-        assertThat(expand(without.single(Role.class).getRules())).extracting(t -> t.toList().get(1))
-                .doesNotContain("leases");
+        assertThat(expand(off.single(ClusterRole.class).getRules()))
+                .containsExactlyInAnyOrderElementsOf(concat(READS, BACKSTOP_PATCHES));
+        assertThat(expand(off.single(Role.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(NAMESPACE_RULES, LEASES));
+        assertThat(off.single(Role.class).getRules()).flatExtracting(PolicyRule::getResourceNames)
+                .containsExactly("rcg-runtimeclass-guard-backstop");
+    }
+
+    @Test
+    void withoutTheBackstopNothingAboutAdmissionPoliciesIsGrantedAndOnlyTheScanLeaseIsHeld() {
+        Rendered off = Helm.template("--set", "backstop.enabled=false");
+
+        assertThat(expand(off.single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(READS, SCAN_LISTS));
+        assertThat(off.single(Role.class).getRules()).flatExtracting(PolicyRule::getResourceNames)
+                .containsExactly("rcg-runtimeclass-guard-scan");
+    }
+
+    @Test
+    void withNeitherNoLeaseIsHeld() {
+        Rendered off = Helm.template("--set", "scan.enabled=false", "--set", "backstop.enabled=false");
+
+        assertThat(expand(off.single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(READS);
+        assertThat(expand(off.single(Role.class).getRules())).containsExactlyInAnyOrderElementsOf(NAMESPACE_RULES);
+    }
+
+    @Test
+    void reportsMayBeWrittenOnlyWhenEnabled() {
+        Rendered reports = Helm.template("--set", "scan.reports.enabled=true");
+
+        assertThat(expand(reports.single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(READS,
+                SCAN_LISTS, BACKSTOP_PATCHES,
+                List.of(tuple("openreports.io", "reports", Set.of("get", "list", "create", "update", "delete")))));
+        assertThat(expand(Helm.template("--set", "scan.enabled=false", "--set", "scan.reports.enabled=true")
+                .single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(READS, BACKSTOP_PATCHES));
     }
 
     @Test
@@ -99,14 +142,20 @@ class RbacTest {
             assertThat(rule.getResources()).doesNotContain("*").noneMatch(r -> r.contains("/"));
             assertThat(rule.getVerbs()).doesNotContain("*", "escalate", "bind", "impersonate");
             assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
-            // Names narrow a grant; only writes to the backstop's own objects and Lease are narrowed, and never create.
-            if (rule.getResourceNames() != null && !rule.getResourceNames().isEmpty()) {
-                assertThat(rule.getVerbs()).doesNotContain("create", "delete", "deletecollection", "list", "watch");
-            } else {
-                assertThat(rule.getVerbs()).doesNotContain("update", "delete", "deletecollection");
-            }
         });
+        // Names narrow a grant: only the backstop's own admission policies and the Leases are named, and a named
+        // rule never creates, deletes or lists.
+        assertThat(rules).filteredOn(rule -> rule.getResourceNames() != null && !rule.getResourceNames().isEmpty())
+                .extracting(rule -> rule.getApiGroups().getFirst())
+                .containsExactlyInAnyOrder("admissionregistration.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io");
+        assertThat(rules).filteredOn(rule -> rule.getResourceNames() != null && !rule.getResourceNames().isEmpty())
+                .allSatisfy(rule -> assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "patch"));
         assertThat(rendered.single(ClusterRole.class).getAggregationRule()).isNull();
+    }
+
+    @SafeVarargs
+    private static List<Tuple> concat(List<Tuple>... lists) {
+        return Stream.of(lists).flatMap(List::stream).toList();
     }
 
     /** (apiGroup, resource, verbs) for every combination a rule grants. */

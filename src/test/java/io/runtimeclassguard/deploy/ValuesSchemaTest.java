@@ -34,6 +34,7 @@ class ValuesSchemaTest {
         "certManager.serving.renewbefore=1h, renewbefore",
         "networkPolicy.enable=true, enable",
         "resources.limits.gpu=1, gpu",
+        "scan.reports.maxResult=10, maxResult",
     })
     void aTypoAnywhereFailsTheInstall(String assignment, String typo) {
         Helm.Result result = Helm.templateFailure(Helm.CHART, "--set", assignment);
@@ -51,6 +52,8 @@ class ValuesSchemaTest {
         "replicaCount=0",
         "topologySpread.whenUnsatisfiable=Sometimes",
         "certManager.serving.duration=90d",
+        "scan.period=10 minutes",
+        "scan.chunkSize=0",
     })
     void aValueTheApiWouldRejectFailsTheInstall(String assignment) {
         Helm.Result result = Helm.templateFailure(Helm.CHART, "--set", assignment);

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperatio
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ServiceReference;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.runtimeclassguard.admission.WebhookName;
 import io.runtimeclassguard.policy.kube.WorkloadKind;
 import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import java.util.Arrays;
@@ -25,13 +26,25 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class WebhookConfigurationTest {
 
-    private static final String PODS_MUTATE = "pods.mutate.runtimeclass-guard.io";
-    private static final String PODS_VALIDATE = "pods.validate.runtimeclass-guard.io";
-    private static final String WORKLOADS = "workloads.validate.runtimeclass-guard.io";
-    private static final String POLICIES = "policies.validate.runtimeclass-guard.io";
+    private static final String PODS_MUTATE = WebhookName.PODS_MUTATE.qualifiedName();
+    private static final String PODS_VALIDATE = WebhookName.PODS_VALIDATE.qualifiedName();
+    private static final String WORKLOADS = WebhookName.WORKLOADS_VALIDATE.qualifiedName();
+    private static final String POLICIES = WebhookName.POLICIES_VALIDATE.qualifiedName();
 
     static Stream<Path> valuesFiles() {
         return Helm.allCiValues().stream();
+    }
+
+    @Test
+    void theChartRegistersExactlyTheWebhooksTheCodeKnowsByName() {
+        Rendered rendered = Helm.template();
+        Stream<String> mutating = rendered.single(MutatingWebhookConfiguration.class).getWebhooks().stream()
+                .map(MutatingWebhook::getName);
+        Stream<String> validating = rendered.single(ValidatingWebhookConfiguration.class).getWebhooks().stream()
+                .map(ValidatingWebhook::getName);
+
+        assertThat(Stream.concat(mutating, validating)).containsExactlyInAnyOrderElementsOf(
+                Stream.of(WebhookName.values()).map(WebhookName::qualifiedName).toList());
     }
 
     @Test

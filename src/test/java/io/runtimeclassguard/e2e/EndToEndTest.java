@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.runtimeclassguard.admission.WebhookName;
 import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
 import io.runtimeclassguard.policy.evaluation.Decision;
@@ -47,10 +48,10 @@ import static org.awaitility.Awaitility.await;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EndToEndTest {
     /** The webhook names the chart registers; audit annotations carry them as prefixes. */
-    private static final String MUTATING_WEBHOOK = "pods.mutate.runtimeclass-guard.io";
-    private static final String VALIDATING_WEBHOOK = "pods.validate.runtimeclass-guard.io";
-    private static final String WORKLOAD_WEBHOOK = "workloads.validate.runtimeclass-guard.io";
-    private static final String POLICY_WEBHOOK = "policies.validate.runtimeclass-guard.io";
+    private static final String MUTATING_WEBHOOK = WebhookName.PODS_MUTATE.qualifiedName();
+    private static final String VALIDATING_WEBHOOK = WebhookName.PODS_VALIDATE.qualifiedName();
+    private static final String WORKLOAD_WEBHOOK = WebhookName.WORKLOADS_VALIDATE.qualifiedName();
+    private static final String POLICY_WEBHOOK = WebhookName.POLICIES_VALIDATE.qualifiedName();
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private LocalKubernetes kubernetes;

@@ -47,8 +47,8 @@ class ClusterStateMetricsTest {
                         runtimeClass:
                           allowed: [gvisor]
                         """))).policies(), Map.of(),
-                RuntimeClassCatalog.of(List.of(new RuntimeClassInfo("gvisor", "runsc", null, null),
-                        new RuntimeClassInfo("kata", "kata", null, null))), Map.of()));
+                RuntimeClassCatalog.of(List.of(RuntimeClassInfo.plain("gvisor", "runsc"),
+                        RuntimeClassInfo.plain("kata", "kata"))), Map.of()));
 
         assertThat(registry.get(ClusterStateMetrics.POLICIES_LOADED).gauge().value()).isEqualTo(1);
         assertThat(registry.get(ClusterStateMetrics.RUNTIME_CLASSES_KNOWN).gauge().value()).isEqualTo(2);

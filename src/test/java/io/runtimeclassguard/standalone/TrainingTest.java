@@ -1,5 +1,7 @@
 package io.runtimeclassguard.standalone;
 
+import io.runtimeclassguard.startup.TrainingSet;
+import io.runtimeclassguard.startup.TrainingSet.Review;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import io.runtimeclassguard.tls.TrustedCa;
@@ -31,12 +33,12 @@ class TrainingTest {
 
     @Test
     void everyTrainingReviewGetsTheAnswerItMust() throws Exception {
-        List<TrainingClient.Review> reviews = TrainingClient.trainingReviews();
+        List<Review> reviews = TrainingSet.reviews();
 
         TrainingClient.Result result = new TrainingClient(URI.create("https://localhost:" + port),
                 TrustedCa.sslContext(certificate.caCertificate())).train(reviews, 4);
 
-        assertThat(reviews).extracting(TrainingClient.Review::name)
+        assertThat(reviews).extracting(Review::name)
                 .containsExactlyElementsOf(fixtureNames());
         assertThat(result).isEqualTo(new TrainingClient.Result(4 * (reviews.size() * 2 + 1), 0));
     }

@@ -41,17 +41,24 @@ public final class WebhookProcess implements AutoCloseable {
         this.managementPort = managementPort;
     }
 
-    /** Starts the webhook and returns once both ports listen; fails if it exits first or takes minutes. */
+    /** Starts the webhook and returns once it is ready; fails if it exits first or takes minutes. */
     public static WebhookProcess start(Path work, SelfSignedCertificate certificate, String... arguments)
             throws IOException, InterruptedException {
+        return start(work, certificate, List.of(), arguments);
+    }
+
+    /** The same, with more options for the JVM. */
+    public static WebhookProcess start(Path work, SelfSignedCertificate certificate, List<String> jvmOptions,
+                                       String... arguments) throws IOException, InterruptedException {
         String classPath = Arrays.stream(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
                         .split(File.pathSeparator))
                 .filter(entry -> !entry.endsWith("test-classes"))
                 .collect(Collectors.joining(File.pathSeparator));
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-cp", classPath, "io.runtimeclassguard.Main",
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classPath, "io.runtimeclassguard.Main",
                 "--server.port=0", "--management.server.port=0",
                 "--runtimeclass-guard.policies-dir=" + Path.of("policies").toAbsolutePath(),
                 "--runtimeclass-guard.tls.certificate=" + certificate.certificateChain(),
@@ -78,7 +85,17 @@ public final class WebhookProcess implements AutoCloseable {
                 }
             }
         }
-        return new WebhookProcess(process, log, admission, management);
+        WebhookProcess webhook = new WebhookProcess(process, log, admission, management);
+        // Listening is not ready: the warm-up and the cluster state come first.
+        HttpClient client = HttpClient.newHttpClient();
+        while (!webhook.ready(client)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                webhook.close();
+                throw new IllegalStateException("the webhook did not become ready:\n" + Files.readString(log));
+            }
+            Thread.sleep(50);
+        }
+        return webhook;
     }
 
     public Process process() {
@@ -117,6 +134,15 @@ public final class WebhookProcess implements AutoCloseable {
     public int managementStatus(HttpClient client, String path) throws IOException, InterruptedException {
         return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** Readiness answers 200; a first answer slower than the client's timeout (a busy machine) counts as not yet. */
+    private boolean ready(HttpClient client) throws InterruptedException {
+        try {
+            return managementStatus(client, "/actuator/health/readiness") == 200;
+        } catch (IOException slowOrRefused) {
+            return false;
+        }
     }
 
     @Override

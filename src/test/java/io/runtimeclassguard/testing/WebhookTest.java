@@ -16,7 +16,9 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "management.server.port=0",
-        "runtimeclass-guard.max-body-bytes=" + WebhookTest.MAX_BODY_BYTES})
+        "runtimeclass-guard.max-body-bytes=" + WebhookTest.MAX_BODY_BYTES,
+        // Warm enough to prove readiness waits for it, short enough for a test context (WarmUpTest: the default).
+        "runtimeclass-guard.warm-up.rounds=2"})
 @Import(SwitchableClusterState.Configuration.class)
 public @interface WebhookTest {
     /** Small enough to exceed cheaply, large enough for every real review. */

@@ -5,20 +5,17 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
-import java.time.Duration;
-import java.time.Instant;
 
+import static io.runtimeclassguard.testing.ServedCertificate.awaitServed;
+import static io.runtimeclassguard.testing.ServedCertificate.generate;
+import static io.runtimeclassguard.testing.ServedCertificate.serial;
+import static io.runtimeclassguard.testing.ServedCertificate.servedSerial;
+import static io.runtimeclassguard.testing.ServedCertificate.trusting;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -38,29 +35,14 @@ class CertificateReloadTest {
     int port;
 
     @Test
-    void rotatedCertificateIsServedWithoutRestart() throws Exception {
+    void rotatedCertificateIsServedWithoutRestart() {
         SelfSignedCertificate second = generate();
         SSLContext trustsBoth = trusting(FIRST, second);
-        assertThat(servedCertificate(trustsBoth)).isEqualTo(leaf(FIRST));
+        assertThat(servedSerial(trustsBoth, port)).isEqualTo(serial(FIRST));
 
         serve(second);
 
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-        while (!servedCertificate(trustsBoth).equals(leaf(second)) && Instant.now().isBefore(deadline)) {
-            Thread.sleep(100);
-        }
-        assertThat(servedCertificate(trustsBoth)).isEqualTo(leaf(second));
-    }
-
-    private Certificate servedCertificate(SSLContext trust) throws IOException {
-        try (SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket("localhost", port)) {
-            socket.startHandshake();
-            return socket.getSession().getPeerCertificates()[0];
-        }
-    }
-
-    private static SelfSignedCertificate generate() {
-        return new SelfSignedCertificateGenerator().generate(SelfSignedCertificateGenerator.inPrivateTempDirectory());
+        awaitServed(trustsBoth, port, second);
     }
 
     /** Replaces the served files the way a volume update does: each appears whole, never half-written. */
@@ -79,25 +61,4 @@ class CertificateReloadTest {
         }
     }
 
-    private static Certificate leaf(SelfSignedCertificate certificate) throws Exception {
-        try (InputStream in = Files.newInputStream(certificate.certificateChain())) {
-            return CertificateFactory.getInstance("X.509").generateCertificate(in);
-        }
-    }
-
-    private static SSLContext trusting(SelfSignedCertificate... authorities) throws Exception {
-        KeyStore trustStore = KeyStore.getInstance(KeyStore.getDefaultType());
-        trustStore.load(null, null);
-        for (SelfSignedCertificate authority : authorities) {
-            try (InputStream in = Files.newInputStream(authority.caCertificate())) {
-                trustStore.setCertificateEntry(authority.directory().toString(),
-                        CertificateFactory.getInstance("X.509").generateCertificate(in));
-            }
-        }
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(trustStore);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
-    }
 }

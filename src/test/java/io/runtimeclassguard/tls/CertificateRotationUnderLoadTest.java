@@ -7,17 +7,14 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import java.math.BigInteger;
 import java.net.http.HttpClient;
-import java.security.cert.X509Certificate;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 
-import static io.runtimeclassguard.tls.SecretVolumeReloadTest.bundle;
-import static io.runtimeclassguard.tls.SecretVolumeReloadTest.generate;
-import static io.runtimeclassguard.tls.SecretVolumeReloadTest.serial;
+import static io.runtimeclassguard.testing.ServedCertificate.awaitServed;
+import static io.runtimeclassguard.testing.ServedCertificate.generate;
+import static io.runtimeclassguard.testing.ServedCertificate.serial;
+import static io.runtimeclassguard.testing.ServedCertificate.trusting;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -43,7 +40,7 @@ class CertificateRotationUnderLoadTest {
     @Test
     void noRequestFailsAndNewHandshakesPresentTheNewCertificate() throws Exception {
         SelfSignedCertificate renewed = generate();
-        SSLContext trustsBoth = TrustedCa.sslContext(bundle(OLD, renewed));
+        SSLContext trustsBoth = trusting(OLD, renewed);
         AdmissionLoad load = new AdmissionLoad(port, trustsBoth, Duration.ofMinutes(1));
         long afterReload;
         try (load) {
@@ -57,7 +54,7 @@ class CertificateRotationUnderLoadTest {
             assertThat(load.serials(0)).containsExactly(serial(OLD));
 
             VOLUME.publish(renewed);
-            awaitServed(trustsBoth, serial(renewed));
+            awaitServed(trustsBoth, port, renewed);
             afterReload = load.nextEpoch();
             load.awaitOk(300);
         }
@@ -66,21 +63,5 @@ class CertificateRotationUnderLoadTest {
         assertThat(load.failures()).as(load::summary).isEmpty();
         assertThat(load.refused()).isZero();
         assertThat(load.serials(afterReload)).as("handshakes after the reload").containsExactly(serial(renewed));
-    }
-
-    /** Waits until a new handshake presents {@code expected}: the reload has happened. */
-    private void awaitServed(SSLContext trust, BigInteger expected) throws Exception {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-        while (!servedSerial(trust).equals(expected)) {
-            assertThat(Instant.now()).as("the renewed certificate is served").isBefore(deadline);
-            Thread.sleep(20);
-        }
-    }
-
-    private BigInteger servedSerial(SSLContext trust) throws Exception {
-        try (SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket("localhost", port)) {
-            socket.startHandshake();
-            return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
-        }
     }
 }

@@ -6,17 +6,13 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import java.io.IOException;
-import java.io.InputStream;
-import java.math.BigInteger;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.time.Instant;
 
+import static io.runtimeclassguard.testing.ServedCertificate.awaitServed;
+import static io.runtimeclassguard.testing.ServedCertificate.generate;
+import static io.runtimeclassguard.testing.ServedCertificate.serial;
+import static io.runtimeclassguard.testing.ServedCertificate.servedSerial;
+import static io.runtimeclassguard.testing.ServedCertificate.trusting;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -43,52 +39,14 @@ class SecretVolumeReloadTest {
     void eachSymlinkSwapOfTheKubeletIsServedWithoutRestart() throws Exception {
         SelfSignedCertificate second = generate();
         SelfSignedCertificate third = generate();
-        SSLContext trustsAll = TrustedCa.sslContext(bundle(FIRST, second, third));
-        assertThat(servedSerial(trustsAll)).isEqualTo(serial(FIRST));
+        SSLContext trustsAll = trusting(FIRST, second, third);
+        assertThat(servedSerial(trustsAll, port)).isEqualTo(serial(FIRST));
 
         VOLUME.publish(second);
         assertThat(VOLUME.dataDirectories()).hasSize(1);
-        assertThat(awaitServed(trustsAll, serial(second))).isEqualTo(serial(second));
+        awaitServed(trustsAll, port, second);
 
         VOLUME.publish(third);
-        assertThat(awaitServed(trustsAll, serial(third))).isEqualTo(serial(third));
-    }
-
-    private BigInteger awaitServed(SSLContext trust, BigInteger expected) throws Exception {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-        BigInteger served = servedSerial(trust);
-        while (!served.equals(expected) && Instant.now().isBefore(deadline)) {
-            Thread.sleep(50);
-            served = servedSerial(trust);
-        }
-        return served;
-    }
-
-    private BigInteger servedSerial(SSLContext trust) throws IOException {
-        try (SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket("localhost", port)) {
-            socket.startHandshake();
-            return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
-        }
-    }
-
-    /** The serial of a certificate's leaf. */
-    static BigInteger serial(SelfSignedCertificate certificate) throws Exception {
-        try (InputStream in = Files.newInputStream(certificate.certificateChain())) {
-            return ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in)).getSerialNumber();
-        }
-    }
-
-    /** One PEM file with the CAs of all {@code certificates}, as a client trusting them all during a CA change. */
-    static Path bundle(SelfSignedCertificate... certificates) throws IOException {
-        Path bundle = Files.createTempFile("trusted-cas", ".pem");
-        bundle.toFile().deleteOnExit();
-        for (SelfSignedCertificate certificate : certificates) {
-            Files.writeString(bundle, Files.readString(certificate.caCertificate()), java.nio.file.StandardOpenOption.APPEND);
-        }
-        return bundle;
-    }
-
-    static SelfSignedCertificate generate() {
-        return new SelfSignedCertificateGenerator().generate(SelfSignedCertificateGenerator.inPrivateTempDirectory());
+        awaitServed(trustsAll, port, third);
     }
 }

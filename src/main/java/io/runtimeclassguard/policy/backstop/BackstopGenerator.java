@@ -3,7 +3,10 @@ package io.runtimeclassguard.policy.backstop;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.runtimeclassguard.policy.evaluation.Decision.AuditKey;
+import io.runtimeclassguard.policy.evaluation.Decision.Outcome;
 import io.runtimeclassguard.policy.evaluation.Decision.Reason;
+import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
 import io.runtimeclassguard.policy.kube.WorkloadKind;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.model.Mode;
@@ -15,9 +18,12 @@ import io.runtimeclassguard.policy.model.RuntimeClassRule;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Compiles a policy set into the {@link Backstop}: admission policies whose CEL decides what the evaluator
@@ -39,8 +45,13 @@ public final class BackstopGenerator {
     private BackstopGenerator() {
     }
 
-    public static Backstop generate(PolicySet policies, BackstopScope scope) {
-        ArrayNode variables = variables(policies);
+    /**
+     * @param classes the RuntimeClasses that exist: an {@code allowedSelector} becomes the names of the classes its
+     *                labels match now (CEL cannot see a RuntimeClass), and messages list what globs and selectors
+     *                admit, as the webhook's do; generate again when they change
+     */
+    public static Backstop generate(PolicySet policies, RuntimeClassCatalog classes, BackstopScope scope) {
+        ArrayNode variables = variables(policies, classes);
         Map<Mode, ObjectNode> validating = new EnumMap<>(Mode.class);
         Map<Mode, ObjectNode> bindings = new EnumMap<>(Mode.class);
         for (Mode mode : Mode.values()) {
@@ -58,12 +69,20 @@ public final class BackstopGenerator {
     public static List<PolicyProblem> limitations(PolicySet policies) {
         List<PolicyProblem> problems = new ArrayList<>();
         for (RuntimeClassPolicy policy : policies.policies()) {
-            if (policy.runtimeClass().allowsAny()) {
+            RuntimeClassRule rule = policy.runtimeClass();
+            List<String> patterns = rule.allowed().stream().filter(entry -> !entry.isLiteral()).map(NameGlob::pattern).toList();
+            if (!patterns.isEmpty()) {
                 problems.add(new PolicyProblem(policy.source(), "policy " + policy.name() + ": the backstop cannot"
-                        + " tell whether a RuntimeClass exists, so while the webhook is down \"*\" allows any class name:"
-                        + " the apiserver's RuntimeClass plugin still refuses Pods naming a missing class, but workload"
-                        + " templates naming one are admitted and fail when their Pods are created"));
+                        + " tell whether a RuntimeClass exists, so while the webhook is down " + patterns.stream()
+                        .map(pattern -> "\"" + pattern + "\"").collect(Collectors.joining(", "))
+                        + " admit any class name they match: the apiserver's RuntimeClass plugin still refuses Pods"
+                        + " naming a missing class, but workload templates naming one are admitted and fail when their"
+                        + " Pods are created"));
             }
+            rule.allowedSelector().ifPresent(selector -> problems.add(new PolicyProblem(policy.source(), "policy "
+                    + policy.name() + ": the backstop cannot see RuntimeClass labels, so allowedSelector " + selector
+                    + " comes to the classes it matched when a replica last wrote the backstop; while every replica is"
+                    + " down, a class labelled since is refused there and one unlabelled since is still allowed")));
         }
         return problems;
     }
@@ -82,19 +101,21 @@ public final class BackstopGenerator {
         validation.put("messageExpression", "variables.message");
         validation.put("reason", "Forbidden");
         String outcome = switch (mode) {
-            case ENFORCE -> "denied";
-            case WARN -> "warned";
-            case AUDIT -> "audited";
+            case ENFORCE -> Outcome.DENIED.wireName();
+            case WARN -> Outcome.WARNED.wireName();
+            case AUDIT -> Outcome.AUDITED.wireName();
         };
+        String allowed = Outcome.ALLOWED.wireName();
         // A template's pending default is what audit mode records instead of doing, as the webhook does.
         boolean auditMode = mode == Mode.AUDIT;
-        Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put("decision", "variables.exempt ? 'exempt' : variables.violation != '' ? '" + outcome + "'"
-                + " : variables.defaultPending ? '" + (auditMode ? outcome : "allowed") + "' : 'allowed'");
-        annotations.put("policy", "variables.policy");
-        annotations.put("runtime-class", "variables.runtimeClass != '' ? variables.runtimeClass"
+        Map<AuditKey, String> annotations = new EnumMap<>(AuditKey.class);
+        annotations.put(AuditKey.DECISION, "variables.exempt ? '" + Outcome.EXEMPT.wireName() + "'"
+                + " : variables.violation != '' ? '" + outcome + "'"
+                + " : variables.defaultPending ? '" + (auditMode ? outcome : allowed) + "' : '" + allowed + "'");
+        annotations.put(AuditKey.POLICY, "variables.policy");
+        annotations.put(AuditKey.RUNTIME_CLASS, "variables.runtimeClass != '' ? variables.runtimeClass"
                 + (auditMode ? "" : " : variables.defaultPending ? variables.defaultClass") + " : 'none'");
-        annotations.put("reason", "variables.exempt ? '" + Reason.EXEMPT_PRINCIPAL.wireName()
+        annotations.put(AuditKey.REASON, "variables.exempt ? '" + Reason.EXEMPT_PRINCIPAL.wireName()
                 + "' : variables.terminating ? '" + Reason.TERMINATING.wireName() + "' : variables.violation != ''"
                 + " ? variables.violation : variables.defaultPending ? '" + Reason.DEFAULT_PENDING.wireName() + "' : '"
                 + Reason.CLASS_ALLOWED.wireName() + "'");
@@ -103,7 +124,7 @@ public final class BackstopGenerator {
         String governed = "variables.mode == '" + wire + "'";
         annotations.replaceAll((key, value) -> governed + " ? (" + value + ") : ''");
         ArrayNode audit = spec.putArray("auditAnnotations");
-        annotations.forEach((key, expression) -> audit.addObject().put("key", key).put("valueExpression", expression));
+        annotations.forEach((key, expression) -> audit.addObject().put("key", key.key()).put("valueExpression", expression));
         return policy;
     }
 
@@ -203,7 +224,7 @@ public final class BackstopGenerator {
         return chain.append(perPath.apply(paths.getLast())).toString();
     }
 
-    private static ArrayNode variables(PolicySet policies) {
+    private static ArrayNode variables(PolicySet policies, RuntimeClassCatalog classes) {
         Map<String, String> expressions = new LinkedHashMap<>();
         expressions.put("namespaceLabels", "namespaceObject != null && has(namespaceObject.metadata.labels)"
                 + " ? namespaceObject.metadata.labels : {}");
@@ -221,7 +242,7 @@ public final class BackstopGenerator {
                 + " && variables.podSpec.runtimeClassName != null ? string(variables.podSpec.runtimeClassName) : ''");
         expressions.put("defaultClass", byPolicy(policies, policy -> policy.runtimeClass().defaultClass().orElse(""))
                 + "[variables.policy]");
-        expressions.put("classAllowed", classAllowed(policies));
+        expressions.put("classAllowed", classAllowed(policies, classes));
         expressions.put("classRequired", "variables.policy in " + Cel.stringList(policies.policies().stream()
                 .filter(policy -> policy.runtimeClass().required() && policy.runtimeClass().defaultClass().isEmpty())
                 .map(RuntimeClassPolicy::name).toList()));
@@ -238,7 +259,7 @@ public final class BackstopGenerator {
         expressions.put("defaultPending", "!variables.isPod && variables.policy != '' && !variables.exempt"
                 + " && !variables.terminating && variables.podSpec != null && variables.runtimeClass == ''"
                 + " && variables.defaultClass != ''");
-        expressions.put("allowedText", byPolicy(policies, policy -> policy.runtimeClass().describeAllowed())
+        expressions.put("allowedText", byPolicy(policies, policy -> policy.runtimeClass().describeAllowed(classes))
                 + "[variables.policy]");
         expressions.put("objectName", "has(object.metadata.name) && object.metadata.name != '' ? string(object.metadata.name)"
                 + " : has(object.metadata.generateName) && object.metadata.generateName != ''"
@@ -286,20 +307,38 @@ public final class BackstopGenerator {
         return terms.isEmpty() ? "false" : String.join(" || ", terms);
     }
 
-    private static String classAllowed(PolicySet policies) {
+    private static String classAllowed(PolicySet policies, RuntimeClassCatalog classes) {
         StringBuilder chain = new StringBuilder();
         for (RuntimeClassPolicy policy : policies.policies()) {
             chain.append("variables.policy == ").append(Cel.string(policy.name())).append(" ? ")
-                    .append(allows(policy.runtimeClass())).append(" : ");
+                    .append(allows(policy.runtimeClass(), classes)).append(" : ");
         }
         return chain.append("true").toString();
     }
 
-    private static String allows(RuntimeClassRule rule) {
-        if (rule.allowsAny()) {
-            return "true";
+    /**
+     * Names and globs are matched by name, as the policy says, so a class created while the webhook is down is
+     * judged as the webhook would; the classes the rule resolves to in the catalog are listed too, which is all
+     * {@code allowedSelector} can come to in CEL. Whether a name exists is left to the RuntimeClass plugin.
+     */
+    private static String allows(RuntimeClassRule rule, RuntimeClassCatalog classes) {
+        Set<String> names = new LinkedHashSet<>();
+        List<String> terms = new ArrayList<>();
+        for (NameGlob entry : rule.allowed()) {
+            if (entry.pattern().equals(RuntimeClassRule.ANY)) {
+                return "true";
+            }
+            if (entry.isLiteral()) {
+                names.add(entry.pattern());
+            } else {
+                terms.add(Cel.glob("variables.runtimeClass", entry));
+            }
         }
-        return "variables.runtimeClass in " + Cel.stringList(rule.allowed());
+        rule.allowedClasses(classes).forEach(allowed -> names.add(allowed.name()));
+        if (!names.isEmpty()) {
+            terms.addFirst("variables.runtimeClass in " + Cel.stringList(names));
+        }
+        return terms.isEmpty() ? "false" : "(" + String.join(" || ", terms) + ")";
     }
 
     /** A map literal from every policy name, and from {@code ''} (no policy), to a string. */

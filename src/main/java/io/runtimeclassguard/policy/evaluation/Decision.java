@@ -46,7 +46,7 @@ public record Decision(Outcome outcome, Reason reason, Optional<String> policy, 
             throw new IllegalArgumentException("a denial says what is wrong");
         }
         violations = List.copyOf(violations);
-        warnings = warnings.stream().map(Decision::fitWarning).toList();
+        warnings = fitted(warnings);
     }
 
     /** Not something this webhook decides on (other kinds, operations, subresources): allowed untouched. */
@@ -120,15 +120,41 @@ public record Decision(Outcome outcome, Reason reason, Optional<String> policy, 
     /** The audit annotations the apiserver writes into its audit log as {@code <webhook>/<key>}. */
     public Map<String, String> auditAnnotations() {
         Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put("decision", outcome.wireName());
-        annotations.put("policy", policy.orElse("none"));
-        annotations.put("runtime-class", runtimeClassAfter.orElse("none"));
-        annotations.put("reason", reason.wireName());
+        annotations.put(AuditKey.DECISION.key(), outcome.wireName());
+        annotations.put(AuditKey.POLICY.key(), policy.orElse("none"));
+        annotations.put(AuditKey.RUNTIME_CLASS.key(), runtimeClassAfter.orElse("none"));
+        annotations.put(AuditKey.REASON.key(), reason.wireName());
         return annotations;
     }
 
+    /**
+     * The warnings, each cut to fit. Every {@code withX} copy runs this, so it allocates nothing when all fit:
+     * {@code List.copyOf} of a list that is already immutable is that list.
+     */
+    private static List<String> fitted(List<String> warnings) {
+        for (String warning : warnings) {
+            if (!fits(warning)) {
+                return warnings.stream().map(Decision::fitWarning).toList();
+            }
+        }
+        return List.copyOf(warnings);
+    }
+
+    private static boolean fits(String warning) {
+        return warning.length() <= MAX_WARNING_LENGTH;
+    }
+
     private static String fitWarning(String warning) {
-        return warning.length() <= MAX_WARNING_LENGTH ? warning : warning.substring(0, MAX_WARNING_LENGTH - 3) + "...";
+        return fits(warning) ? warning : warning.substring(0, MAX_WARNING_LENGTH - 3) + "...";
+    }
+
+    /** The keys of {@link #auditAnnotations()}, which audit-report reads back out of the apiserver's audit log. */
+    public enum AuditKey {
+        DECISION, POLICY, RUNTIME_CLASS, REASON;
+
+        public String key() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
     }
 
     /** One thing an object does wrong: the field that holds it, why (as a bounded code) and what, in words. */

@@ -117,19 +117,19 @@ public final class Evaluator {
             }
             RuntimeClassRule rule = policy().runtimeClass();
             if (named.isPresent()) {
-                if (!rule.allows(named.get())) {
+                if (!rule.allows(classes.find(named.get()).orElseThrow())) {
                     violate(Reason.CLASS_NOT_ALLOWED, spec.runtimeClassPath(), "\"" + named.get() + "\" is not allowed");
                     hints.add(rule.defaultClass()
                             .map(d -> "To fix: remove " + spec.runtimeClassPath() + " (" + d + " is then set for you)"
-                                    + " or set it to one of: " + rule.describeAllowed() + ".")
-                            .orElse("To fix: set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed() + "."));
+                                    + " or set it to one of: " + rule.describeAllowed(classes) + ".")
+                            .orElse("To fix: set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed(classes) + "."));
                 }
                 return conclude(Reason.CLASS_ALLOWED, named, List.of());
             }
             if (rule.defaultClass().isEmpty()) {
                 if (rule.required()) {
                     violate(Reason.CLASS_REQUIRED, spec.runtimeClassPath(), "a RuntimeClass is required, none is named");
-                    hints.add("To fix: set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed() + ".");
+                    hints.add("To fix: set " + spec.runtimeClassPath() + " to one of: " + rule.describeAllowed(classes) + ".");
                 }
                 return conclude(Reason.CLASS_ALLOWED, Optional.empty(), List.of());
             }
@@ -211,7 +211,7 @@ public final class Evaluator {
         private String warning(Violation violation) {
             String warning = "policy " + policy().name() + " (warn): " + violation.field() + ": " + violation.message();
             return violation.field().equals(spec.runtimeClassPath())
-                    ? warning + "; allowed: " + policy().runtimeClass().describeAllowed() : warning;
+                    ? warning + "; allowed: " + policy().runtimeClass().describeAllowed(classes) : warning;
         }
 
         private Decision deny() {
@@ -231,7 +231,7 @@ public final class Evaluator {
             message.append(violations.stream().map(v -> v.field() + ": " + v.message())
                     .collect(Collectors.joining("; ")));
             message.append(". ");
-            match.ifPresent(m -> message.append("Allowed: ").append(m.policy().runtimeClass().describeAllowed())
+            match.ifPresent(m -> message.append("Allowed: ").append(m.policy().runtimeClass().describeAllowed(classes))
                     .append(m.policy().runtimeClass().defaultClass().map(d -> " (default " + d + ")").orElse(""))
                     .append(". "));
             message.append(String.join(" ", hints));
@@ -251,10 +251,8 @@ public final class Evaluator {
         }
 
         private String existingAllowed() {
-            RuntimeClassRule rule = policy().runtimeClass();
-            List<String> usable = rule.allowsAny()
-                    ? List.copyOf(classes.names())
-                    : rule.allowed().stream().filter(classes::contains).toList();
+            List<String> usable = policy().runtimeClass().allowedClasses(classes).stream()
+                    .map(RuntimeClassRule.AllowedClass::name).toList();
             return usable.isEmpty() ? "none exists yet" : String.join(", ", usable);
         }
 

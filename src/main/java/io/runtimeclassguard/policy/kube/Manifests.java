@@ -56,6 +56,7 @@ public final class Manifests {
         }
         return Optional.of(new RuntimeClassInfo(object.path("metadata").path("name").asText(),
                 object.path("handler").asText(""),
+                ObjectInspector.stringMap(object.path("metadata").path("labels")),
                 ObjectInspector.stringMap(object.path("scheduling").path("nodeSelector")),
                 ObjectInspector.stringMap(object.path("overhead").path("podFixed"))));
     }

@@ -32,7 +32,7 @@ public record PodSpecView(WorkloadKind owner, Optional<String> runtimeClassName,
 
     /** The JSON Pointer of the spec's {@code runtimeClassName}, as a JSON Patch names it. */
     public String runtimeClassPointer() {
-        return "/" + String.join("/", owner.specPath()) + "/runtimeClassName";
+        return owner.runtimeClassPointer();
     }
 
     /** This spec as it reads once {@code runtimeClassName} is set to {@code runtimeClass}. */

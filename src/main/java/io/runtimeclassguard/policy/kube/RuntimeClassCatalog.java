@@ -1,6 +1,8 @@
 package io.runtimeclassguard.policy.kube;
 
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -31,5 +33,10 @@ public record RuntimeClassCatalog(Map<String, RuntimeClassInfo> byName) {
 
     public SortedSet<String> names() {
         return new TreeSet<>(byName.keySet());
+    }
+
+    /** Every class, sorted by name. */
+    public List<RuntimeClassInfo> inNameOrder() {
+        return byName.values().stream().sorted(Comparator.comparing(RuntimeClassInfo::name)).toList();
     }
 }

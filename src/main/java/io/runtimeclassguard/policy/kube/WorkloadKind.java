@@ -23,12 +23,16 @@ public enum WorkloadKind {
     private final String kind;
     private final String resource;
     private final List<String> specPath;
+    private final String specFieldPath;
+    private final String runtimeClassPointer;
 
     WorkloadKind(String group, String kind, String resource, String... specPath) {
         this.group = group;
         this.kind = kind;
         this.resource = resource;
         this.specPath = List.of(specPath);
+        this.specFieldPath = String.join(".", specPath);
+        this.runtimeClassPointer = "/" + String.join("/", specPath) + "/runtimeClassName";
     }
 
     /** The kind with this API group ({@code ""} for the core group) and kind name, if decisions read it. */
@@ -61,7 +65,12 @@ public enum WorkloadKind {
 
     /** Where the Pod spec sits, as a field path for messages: {@code spec.template.spec}. */
     public String specFieldPath() {
-        return String.join(".", specPath);
+        return specFieldPath;
+    }
+
+    /** The JSON Pointer of the spec's {@code runtimeClassName}, as a JSON Patch names it. */
+    public String runtimeClassPointer() {
+        return runtimeClassPointer;
     }
 
     public boolean isPod() {

@@ -3,8 +3,8 @@ package io.runtimeclassguard.policy.model;
 import java.util.Objects;
 
 /**
- * A namespace name or a glob over names: {@code *} matches any run of characters, {@code ?} exactly
- * one. Matching walks the pattern directly, so nothing is compiled per request.
+ * A name (of a namespace, of a RuntimeClass) or a glob over names: {@code *} matches any run of characters,
+ * {@code ?} exactly one. Matching walks the pattern directly, so nothing is compiled per request.
  */
 public record NameGlob(String pattern) {
     public NameGlob {

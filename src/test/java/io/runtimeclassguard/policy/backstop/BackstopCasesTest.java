@@ -46,9 +46,11 @@ class BackstopCasesTest {
             "default-class-missing-warn-mode-no-patch",
             "default-deployment-class-conflicting-node-selector-denied",
             "default-pod-unknown-class-denied-lists-existing",
+            "glob-allowed-unknown-class-denied-lists-existing-matches",
             "production-pod-unknown-class-denied",
             "unknown-namespace-pod-unknown-class-denied",
             "untrusted-node-selector-conflict-denied-before-apiserver",
+            "untrusted-overhead-exponent-off-by-a-millicore-denied",
             "untrusted-overhead-mismatch-denied",
             "untrusted-pod-unknown-class-denied",
             "untrusted-statefulset-unknown-class-denied");
@@ -83,7 +85,7 @@ class BackstopCasesTest {
         if (UNDECIDABLE.contains(testCase.name())) {
             return;
         }
-        Backstop backstop = BackstopGenerator.generate(testCase.policies(), SCOPE);
+        Backstop backstop = BackstopGenerator.generate(testCase.policies(), testCase.classes(), SCOPE);
         CelAdmission.Input input = input(testCase, testCase.object());
 
         Decision validation = validate(testCase);

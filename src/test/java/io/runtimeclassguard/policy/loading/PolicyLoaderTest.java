@@ -2,8 +2,10 @@ package io.runtimeclassguard.policy.loading;
 
 import io.runtimeclassguard.policy.kube.NamespaceInfo;
 import io.runtimeclassguard.policy.model.Mode;
+import io.runtimeclassguard.policy.model.NameGlob;
 import io.runtimeclassguard.policy.model.PolicySet;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.policy.model.RuntimeClassRule;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -48,7 +50,7 @@ class PolicyLoaderTest {
         assertThat(policy.priority()).isEqualTo(100);
         assertThat(policy.mode()).isEqualTo(Mode.WARN);
         assertThat(policy.runtimeClass().defaultClass()).contains("gvisor");
-        assertThat(policy.runtimeClass().allowed()).containsExactly("gvisor", "kata");
+        assertThat(policy.runtimeClass().allowed()).extracting(NameGlob::pattern).containsExactly("gvisor", "kata");
         assertThat(policy.runtimeClass().required()).isTrue();
         assertThat(policy.exemptions().usernames()).containsExactly("system:serviceaccount:ops:debugger");
         assertThat(policy.exemptions().groups()).containsExactly("platform-admins");
@@ -67,7 +69,7 @@ class PolicyLoaderTest {
     @Test
     void unknownNestedFieldIsReportedWhereItIs() {
         assertThat(errors(VALID.replace("  required: true", "  requird: true")))
-                .containsExactly("ns/cm[p.yaml]:13:3: unknown field \"requird\" (expected one of [allowed, default, required])");
+                .containsExactly("ns/cm[p.yaml]:13:3: unknown field \"requird\" (expected one of [allowed, allowedSelector, default, required])");
     }
 
     @Test
@@ -92,7 +94,7 @@ class PolicyLoaderTest {
         assertThat(result.policies()).isEqualTo(PolicySet.EMPTY);
         assertThat(result.errors()).extracting(PolicyProblem::toString).containsExactly(
                 "b[p.yaml]:1:1: policy name \"untrusted\" is already used at a[p.yaml]:1:1",
-                "c[p.yaml]:1:1: policy \"other\" has priority 100, the same as policy \"untrusted\" at a[p.yaml]:1:1; priorities must differ so the winner is never arbitrary");
+                "c[p.yaml]:4:11: policy \"other\" has priority 100, the same as policy \"untrusted\" at a[p.yaml]:4:11; priorities must differ so the winner is never arbitrary");
     }
 
     @Test
@@ -153,6 +155,49 @@ class PolicyLoaderTest {
     }
 
     @Test
+    void allowedTakesGlobsAndAnAllowedSelectorOredWithIt() {
+        PolicyLoadResult result = loadKey(VALID.replace("default: gvisor\n  allowed: [gvisor, kata]", """
+                default: kata-qemu
+                  allowed: [gvisor, "kata-*", "contrast-cc-?*"]
+                  allowedSelector:
+                    matchLabels: {security-level: sandboxed}
+                    matchExpressions: [{key: vendor, operator: NotIn, values: [untested]}]"""));
+
+        assertThat(result.errors()).isEmpty();
+        RuntimeClassRule rule = result.policies().byName("untrusted").orElseThrow().runtimeClass();
+        assertThat(rule.allowed()).extracting(NameGlob::pattern).containsExactly("gvisor", "kata-*", "contrast-cc-?*");
+        assertThat(rule.allowedSelector()).hasValueSatisfying(selector ->
+                assertThat(selector).hasToString("security-level=sandboxed,vendor notin (untested)"));
+    }
+
+    @Test
+    void anAllowedSelectorAloneIsEnoughButNotAnEmptyOne() {
+        String selectorOnly = VALID.replace("default: gvisor\n  allowed: [gvisor, kata]",
+                "allowedSelector: {matchLabels: {security-level: sandboxed}}");
+        assertThat(errors(selectorOnly)).isEmpty();
+        assertThat(errors(VALID.replace("default: gvisor\n  allowed: [gvisor, kata]", "allowedSelector: {}")))
+                .containsExactly("ns/cm[p.yaml]:11:20: runtimeClass.allowedSelector is empty and would match every"
+                        + " RuntimeClass; give matchLabels or matchExpressions");
+    }
+
+    @Test
+    void aBadGlobInAllowedIsAnError() {
+        assertThat(errors(VALID.replace("[gvisor, kata]", "[gvisor, \"Kata_*\"]"))).containsExactly(
+                "ns/cm[p.yaml]:12:21: runtimeClass.allowed entry \"Kata_*\" is not a RuntimeClass name or a glob over"
+                        + " names (\"kata-*\"; \"*\" allows any existing class)");
+    }
+
+    @Test
+    void theDefaultMustBeListedOrGlobbedNotOnlyLabelled() {
+        assertThat(errors(VALID.replace("default: gvisor", "default: kata-qemu").replace("[gvisor, kata]", "[gvisor, \"kata-*\"]")))
+                .isEmpty();
+        assertThat(errors(VALID.replace("allowed: [gvisor, kata]",
+                "allowed: [kata]\n  allowedSelector: {matchLabels: {security-level: sandboxed}}"))).containsExactly(
+                "ns/cm[p.yaml]:11:12: runtimeClass.default \"gvisor\" is not in runtimeClass.allowed [kata]; a default must"
+                        + " be listed there by name or glob, not only match allowedSelector");
+    }
+
+    @Test
     void malformedYamlIsReportedWithItsPosition() {
         assertThat(errors("apiVersion: runtimeclass-guard.io/v1alpha1\nkind: [RuntimeClassPolicy\n"))
                 .singleElement().asString().startsWith("ns/cm[p.yaml]:3:1: is not valid YAML:");
@@ -177,8 +222,8 @@ class PolicyLoaderTest {
 
     @Test
     void oversizedSourceIsRefusedBeforeParsing() {
-        String huge = "# " + "x".repeat(PolicyLoader.MAX_SOURCE_CHARS) + "\n" + VALID;
-        assertThat(errors(huge)).singleElement().asString().contains("the limit is " + PolicyLoader.MAX_SOURCE_CHARS);
+        String huge = "# " + "x".repeat(YamlDocuments.MAX_SOURCE_CHARS) + "\n" + VALID;
+        assertThat(errors(huge)).singleElement().asString().contains("the limit is " + YamlDocuments.MAX_SOURCE_CHARS);
     }
 
     @Test
@@ -202,7 +247,7 @@ class PolicyLoaderTest {
         PolicyLoadResult result = PolicyLoader.load(List.of(PolicySource.manifest("policies/untrusted.yaml", manifest)));
 
         assertThat(result.errors()).extracting(PolicyProblem::toString).containsExactly(
-                "policies/untrusted.yaml:14:39: unknown field \"defualt\" (expected one of [allowed, default, required])");
+                "policies/untrusted.yaml:14:39: unknown field \"defualt\" (expected one of [allowed, allowedSelector, default, required])");
     }
 
     @Test
