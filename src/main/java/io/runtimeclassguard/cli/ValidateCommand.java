@@ -45,7 +45,7 @@ final class ValidateCommand implements Callable<Integer> {
         errors.addAll(contents.problems());
         List<PolicyProblem> warnings = new ArrayList<>(result.warnings());
         warnings.addAll(missingClasses(result, contents.snapshot().runtimeClasses()));
-        warnings.addAll(BackstopGenerator.limitations(result.policies()));
+        warnings.addAll(BackstopGenerator.limitations(result.policies(), contents.snapshot().runtimeClasses()));
         if (output == Cli.Output.json) {
             ObjectNode node = Json.MAPPER.createObjectNode();
             node.put("valid", errors.isEmpty());

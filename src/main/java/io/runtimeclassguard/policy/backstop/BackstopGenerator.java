@@ -1,5 +1,6 @@
 package io.runtimeclassguard.policy.backstop;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -36,6 +38,8 @@ import java.util.stream.Collectors;
  * Each validating policy then acts only where the governing policy has its mode.
  */
 public final class BackstopGenerator {
+    /** The longest expression the apiserver compiles: cel-go's default limit, in code points, which it keeps. */
+    static final int MAX_EXPRESSION_CODE_POINTS = 100_000;
     /** The JSON Patch the mutating policy applies; it adds the class only where {@code variables.inject} names one. */
     private static final String INJECT_EXPRESSION = "variables.inject == '' ? [] : [JSONPatch{op: 'add', "
             + "path: '/spec/runtimeClassName', value: variables.inject}]";
@@ -66,8 +70,14 @@ public final class BackstopGenerator {
      * What the backstop enforces differently from the webhook for these policies, one warning per policy feature,
      * so {@code validate} can say it before an outage does.
      */
-    public static List<PolicyProblem> limitations(PolicySet policies) {
+    public static List<PolicyProblem> limitations(PolicySet policies, RuntimeClassCatalog classes) {
         List<PolicyProblem> problems = new ArrayList<>();
+        tooLong(generate(policies, classes, new BackstopScope(BackstopScope.DEFAULT_PREFIX, List.of())))
+                .ifPresent(variable -> problems.add(new PolicyProblem(policies.policies().getLast().source(),
+                        ("the backstop for these %d policies cannot be written: the apiserver refuses its variable %s,"
+                                + " %d characters long, over CEL's limit of %d; it keeps enforcing the last policy set"
+                                + " that fitted").formatted(policies.size(), variable.name(), variable.codePoints(),
+                                MAX_EXPRESSION_CODE_POINTS))));
         for (RuntimeClassPolicy policy : policies.policies()) {
             RuntimeClassRule rule = policy.runtimeClass();
             List<String> patterns = rule.allowed().stream().filter(entry -> !entry.isLiteral()).map(NameGlob::pattern).toList();
@@ -85,6 +95,21 @@ public final class BackstopGenerator {
                     + " down, a class labelled since is refused there and one unlabelled since is still allowed")));
         }
         return problems;
+    }
+
+    private record Overlong(String name, int codePoints) {
+    }
+
+    /** The first variable longer than the apiserver compiles, if any. */
+    private static Optional<Overlong> tooLong(Backstop backstop) {
+        for (JsonNode variable : backstop.validatingPolicies().get(Mode.ENFORCE).path("spec").path("variables")) {
+            String expression = variable.path("expression").asText();
+            int codePoints = expression.codePointCount(0, expression.length());
+            if (codePoints > MAX_EXPRESSION_CODE_POINTS) {
+                return Optional.of(new Overlong(variable.path("name").asText(), codePoints));
+            }
+        }
+        return Optional.empty();
     }
 
     private static ObjectNode validatingPolicy(String name, Mode mode, ArrayNode variables) {
@@ -228,10 +253,12 @@ public final class BackstopGenerator {
         Map<String, String> expressions = new LinkedHashMap<>();
         expressions.put("namespaceLabels", "namespaceObject != null && has(namespaceObject.metadata.labels)"
                 + " ? namespaceObject.metadata.labels : {}");
-        expressions.put("governing", governing(policies));
+        expressions.put("candidates", candidates(policies));
+        // [policy name, why it matches] of the highest-priority policy that matches, or ['', ''] for none.
+        expressions.put("governing", "(variables.candidates.filter(candidate, candidate[1] != '') + [['', '']])[0]");
         expressions.put("policy", "variables.governing[0]");
-        expressions.put("mode", byPolicy(policies, policy -> policy.mode().wireName()) + "[variables.policy]");
-        expressions.put("exempt", exempt(policies));
+        expressions.put("mode", perPolicy(policies, "''", policy -> Cel.string(policy.mode().wireName())));
+        expressions.put("exempt", perPolicy(policies, "false", BackstopGenerator::exempt));
         expressions.put("terminating", "has(object.metadata.deletionTimestamp)");
         expressions.put("isPod", "request.kind.group == " + Cel.string(WorkloadKind.POD.group())
                 + " && request.kind.kind == " + Cel.string(WorkloadKind.POD.kind()));
@@ -240,9 +267,9 @@ public final class BackstopGenerator {
         // An empty runtimeClassName names no class, as for the evaluator.
         expressions.put("runtimeClass", "variables.podSpec != null && has(variables.podSpec.runtimeClassName)"
                 + " && variables.podSpec.runtimeClassName != null ? string(variables.podSpec.runtimeClassName) : ''");
-        expressions.put("defaultClass", byPolicy(policies, policy -> policy.runtimeClass().defaultClass().orElse(""))
-                + "[variables.policy]");
-        expressions.put("classAllowed", classAllowed(policies, classes));
+        expressions.put("defaultClass", perPolicy(policies, "''",
+                policy -> Cel.string(policy.runtimeClass().defaultClass().orElse(""))));
+        expressions.put("classAllowed", perPolicy(policies, "true", policy -> allows(policy.runtimeClass(), classes)));
         expressions.put("classRequired", "variables.policy in " + Cel.stringList(policies.policies().stream()
                 .filter(policy -> policy.runtimeClass().required() && policy.runtimeClass().defaultClass().isEmpty())
                 .map(RuntimeClassPolicy::name).toList()));
@@ -259,8 +286,8 @@ public final class BackstopGenerator {
         expressions.put("defaultPending", "!variables.isPod && variables.policy != '' && !variables.exempt"
                 + " && !variables.terminating && variables.podSpec != null && variables.runtimeClass == ''"
                 + " && variables.defaultClass != ''");
-        expressions.put("allowedText", byPolicy(policies, policy -> policy.runtimeClass().describeAllowed(classes))
-                + "[variables.policy]");
+        expressions.put("allowedText", perPolicy(policies, "''",
+                policy -> Cel.string(policy.runtimeClass().describeAllowed(classes))));
         expressions.put("objectName", "has(object.metadata.name) && object.metadata.name != '' ? string(object.metadata.name)"
                 + " : has(object.metadata.generateName) && object.metadata.generateName != ''"
                 + " ? string(object.metadata.generateName) + '*' : '(unnamed)'");
@@ -271,49 +298,54 @@ public final class BackstopGenerator {
     }
 
     /**
-     * {@code [policy name, why it matched]} for the highest-priority policy that matches the namespace, in the
-     * words {@link io.runtimeclassguard.policy.model.NamespaceSelection#explainMatch} uses; {@code ['', '']} for none.
+     * One {@code [policy name, why it matches the namespace]} per policy, highest priority first, why in the words of
+     * {@link io.runtimeclassguard.policy.model.NamespaceSelection#explainMatch} and {@code ''} where it does not match.
+     * A list rather than one chain of conditionals over every policy: the apiserver refuses an expression nested more
+     * than 250 deep, which such a chain reaches at about a hundred policies.
      */
-    private static String governing(PolicySet policies) {
-        StringBuilder chain = new StringBuilder();
-        for (RuntimeClassPolicy policy : policies.policies()) {
-            for (NameGlob glob : policy.namespaces().names()) {
-                String why = glob.isLiteral() ? "name " + glob : "name glob \"" + glob + "\"";
-                chain.append(Cel.glob("request.namespace", glob)).append(" ? ")
-                        .append(Cel.stringList(List.of(policy.name(), why))).append(" : ");
-            }
-            policy.namespaces().selector().ifPresent(selector -> chain
-                    .append("(").append(Cel.labelSelector("variables.namespaceLabels", selector)).append(") ? ")
-                    .append(Cel.stringList(List.of(policy.name(), "labels " + selector))).append(" : "));
-        }
-        return chain.append("['', '']").toString();
+    private static String candidates(PolicySet policies) {
+        return policies.policies().stream()
+                .map(policy -> "[" + Cel.string(policy.name()) + ", " + whyMatches(policy) + "]")
+                .collect(Collectors.joining(", ", "[", "]"));
     }
 
-    private static String exempt(PolicySet policies) {
-        List<String> terms = new ArrayList<>();
-        for (RuntimeClassPolicy policy : policies.policies()) {
-            List<String> principals = new ArrayList<>();
-            if (!policy.exemptions().usernames().isEmpty()) {
-                principals.add("request.userInfo.username in " + Cel.stringList(policy.exemptions().usernames()));
+    /** The first of the policy's names, in its order, that matches, else its selector; runs of plain names as one lookup. */
+    private static String whyMatches(RuntimeClassPolicy policy) {
+        StringBuilder chain = new StringBuilder();
+        List<String> plainNames = new ArrayList<>();
+        for (NameGlob glob : policy.namespaces().names()) {
+            if (glob.isLiteral()) {
+                plainNames.add(glob.pattern());
+                continue;
             }
-            if (!policy.exemptions().groups().isEmpty()) {
-                principals.add("(has(request.userInfo.groups) && request.userInfo.groups.exists(group, group in "
-                        + Cel.stringList(policy.exemptions().groups()) + "))");
-            }
-            if (!principals.isEmpty()) {
-                terms.add("(variables.policy == " + Cel.string(policy.name()) + " && (" + String.join(" || ", principals) + "))");
-            }
+            appendNameLookup(chain, plainNames);
+            chain.append(Cel.glob("request.namespace", glob)).append(" ? ")
+                    .append(Cel.string("name glob \"" + glob + "\"")).append(" : ");
         }
-        return terms.isEmpty() ? "false" : String.join(" || ", terms);
+        appendNameLookup(chain, plainNames);
+        policy.namespaces().selector().ifPresent(selector -> chain
+                .append("(").append(Cel.labelSelector("variables.namespaceLabels", selector)).append(") ? ")
+                .append(Cel.string("labels " + selector)).append(" : "));
+        return chain.append("''").toString();
     }
 
-    private static String classAllowed(PolicySet policies, RuntimeClassCatalog classes) {
-        StringBuilder chain = new StringBuilder();
-        for (RuntimeClassPolicy policy : policies.policies()) {
-            chain.append("variables.policy == ").append(Cel.string(policy.name())).append(" ? ")
-                    .append(allows(policy.runtimeClass(), classes)).append(" : ");
+    private static void appendNameLookup(StringBuilder chain, List<String> plainNames) {
+        if (!plainNames.isEmpty()) {
+            chain.append("request.namespace in ").append(Cel.stringList(plainNames)).append(" ? 'name ' + request.namespace : ");
+            plainNames.clear();
         }
-        return chain.append("true").toString();
+    }
+
+    private static String exempt(RuntimeClassPolicy policy) {
+        List<String> principals = new ArrayList<>();
+        if (!policy.exemptions().usernames().isEmpty()) {
+            principals.add("request.userInfo.username in " + Cel.stringList(policy.exemptions().usernames()));
+        }
+        if (!policy.exemptions().groups().isEmpty()) {
+            principals.add("(has(request.userInfo.groups) && request.userInfo.groups.exists(group, group in "
+                    + Cel.stringList(policy.exemptions().groups()) + "))");
+        }
+        return principals.isEmpty() ? "false" : String.join(" || ", principals);
     }
 
     /**
@@ -341,12 +373,16 @@ public final class BackstopGenerator {
         return terms.isEmpty() ? "false" : "(" + String.join(" || ", terms) + ")";
     }
 
-    /** A map literal from every policy name, and from {@code ''} (no policy), to a string. */
-    private static String byPolicy(PolicySet policies, Function<RuntimeClassPolicy, String> value) {
-        Map<String, String> entries = new LinkedHashMap<>();
-        entries.put("", "");
-        policies.policies().forEach(policy -> entries.put(policy.name(), value.apply(policy)));
-        return Cel.stringMap(entries);
+    /**
+     * The value for the governing policy: a map literal from every policy name, and from {@code ''} (no policy), to
+     * an expression, indexed by {@code variables.policy}. Flat however many policies there are, unlike a chain of
+     * conditionals; every value is evaluated, which costs a comparison or two per policy.
+     */
+    private static String perPolicy(PolicySet policies, String none, Function<RuntimeClassPolicy, String> expression) {
+        StringBuilder map = new StringBuilder("{'': ").append(none);
+        policies.policies().forEach(policy -> map.append(", ").append(Cel.string(policy.name())).append(": ")
+                .append(expression.apply(policy)));
+        return map.append("}[variables.policy]").toString();
     }
 
     /** {@code object.<path>} where every step of the path is present, else null. */

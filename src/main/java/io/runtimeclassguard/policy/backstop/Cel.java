@@ -38,16 +38,6 @@ final class Cel {
         return items.stream().map(Cel::string).collect(Collectors.joining(", ", "[", "]"));
     }
 
-    /**
-     * A map literal from string keys to string values. The apiserver requires literals to be homogeneous,
-     * so every value is a string.
-     */
-    static String stringMap(Map<String, String> entries) {
-        return entries.entrySet().stream()
-                .map(entry -> string(entry.getKey()) + ": " + string(entry.getValue()))
-                .collect(Collectors.joining(", ", "{", "}"));
-    }
-
     /** Whether the string expression {@code subject} matches the glob, the way {@link NameGlob#matches} does. */
     static String glob(String subject, NameGlob glob) {
         String pattern = glob.pattern();

@@ -1,21 +1,33 @@
 package io.runtimeclassguard.policy.backstop;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import io.runtimeclassguard.cluster.ClusterSnapshot;
+import io.runtimeclassguard.cluster.ManifestFolder;
 import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
 import io.runtimeclassguard.policy.evaluation.Decision;
 import io.runtimeclassguard.policy.evaluation.Decision.Outcome;
 import io.runtimeclassguard.policy.evaluation.Decision.Reason;
 import io.runtimeclassguard.policy.evaluation.Evaluator;
 import io.runtimeclassguard.policy.evaluation.Stage;
+import io.runtimeclassguard.policy.kube.Manifests;
+import io.runtimeclassguard.policy.kube.NamespaceInfo;
+import io.runtimeclassguard.policy.kube.Operation;
+import io.runtimeclassguard.policy.loading.PolicyLoadResult;
+import io.runtimeclassguard.policy.loading.PolicyLoader;
+import io.runtimeclassguard.policy.loading.PolicySource;
 import io.runtimeclassguard.policy.model.Mode;
+import io.runtimeclassguard.policy.model.PolicySet;
 import io.runtimeclassguard.testing.CelAdmission;
 import io.runtimeclassguard.testing.EvaluatorCase;
-import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,6 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * against the webhooks' mutate-then-validate pipeline.
  */
 class BackstopCasesTest {
+    private static final ClusterSnapshot SHIPPED = ManifestFolder.read(Path.of("policies")).snapshot();
     private static final BackstopScope SCOPE = BackstopScope.forNamespace(BackstopScope.DEFAULT_PREFIX,
             "runtimeclass-guard", List.of());
 
@@ -66,6 +79,43 @@ class BackstopCasesTest {
         assertThat(folders).hasSizeGreaterThan(30);
         return folders.stream().map(folder -> DynamicTest.dynamicTest(folder.getFileName().toString(),
                 () -> check(EvaluatorCase.load(folder))));
+    }
+
+    /**
+     * Far more policies than a cluster is likely to hold, each with names, a glob, a label selector, globs in allowed
+     * and exemptions: nothing the apiserver would refuse (an expression nested over 250 deep or longer than CEL's
+     * limit; {@link CelAdmission} holds to both), and decisions as the webhook's for the first and the last policy,
+     * each way of matching, and none.
+     */
+    @TestFactory
+    Stream<DynamicTest> twoHundredPoliciesFitTheApiserverAndDecideAsTheWebhook() {
+        PolicySet policies = manyPolicies(200);
+        assertThat(BackstopGenerator.limitations(policies, SHIPPED.runtimeClasses()))
+                .noneMatch(problem -> problem.message().contains("cannot be written"));
+        Map<String, Map<String, String>> namespaces = new LinkedHashMap<>();
+        namespaces.put("team-199", Map.of());
+        namespaces.put("team-0", Map.of());
+        namespaces.put("team-7-blue", Map.of());
+        namespaces.put("labelled", Map.of("team", "t42", "trust", "low"));
+        namespaces.put("labelled-but-trusted", Map.of("team", "t42", "trust", "high"));
+        namespaces.put("elsewhere", Map.of());
+        List<DynamicTest> tests = new ArrayList<>();
+        namespaces.forEach((namespace, labels) -> {
+            for (String runtimeClass : Arrays.asList("standard", "gvisor", "kata-fc", null)) {
+                String name = namespace + "/" + runtimeClass;
+                tests.add(DynamicTest.dynamicTest(name, () -> check(podCase(name, namespace, labels, runtimeClass, policies))));
+            }
+        });
+        tests.add(DynamicTest.dynamicTest("exempt group", () -> check(podCase("exempt", "team-3", Map.of(), "standard",
+                policies, "team-3-admins"))));
+        return tests.stream();
+    }
+
+    @Test
+    void aPolicySetTooLargeForTheApiserverIsSaidSo() {
+        assertThat(BackstopGenerator.limitations(manyPolicies(400), SHIPPED.runtimeClasses()))
+                .anySatisfy(problem -> assertThat(problem.message()).startsWith("the backstop for these 400 policies"
+                        + " cannot be written: the apiserver refuses its variable candidates"));
     }
 
     @Test
@@ -107,6 +157,52 @@ class BackstopCasesTest {
                 .orElse(input);
         assertThat(verdict(validatingVerdicts(backstop, mutated))).as("mutating then validating policies vs the webhooks")
                 .isEqualTo(verdict(webhooks));
+    }
+
+    /** Policies team-0 (lowest priority) to team-{count - 1}, every mode, each matching in every way a policy can. */
+    private static PolicySet manyPolicies(int count) {
+        StringBuilder yaml = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            yaml.append("""
+                    ---
+                    apiVersion: runtimeclass-guard.io/v1alpha1
+                    kind: RuntimeClassPolicy
+                    name: team-%1$d
+                    priority: %2$d
+                    namespaces:
+                      names: [team-%1$d, "team-%1$d-*"]
+                      selector:
+                        matchLabels: {team: t%1$d}
+                        matchExpressions: [{key: trust, operator: In, values: [low, none]}]
+                    runtimeClass:
+                      default: gvisor
+                      allowed: [gvisor, "kata-*"]
+                    mode: %3$s
+                    exemptions:
+                      usernames: ["system:serviceaccount:team-%1$d:deployer"]
+                      groups: [team-%1$d-admins]
+                    """.formatted(i, 1000 + i, Mode.values()[i % Mode.values().length].wireName()));
+        }
+        PolicyLoadResult loaded = PolicyLoader.load(List.of(PolicySource.manifest("many.yaml", yaml.toString())));
+        assertThat(loaded.errors()).isEmpty();
+        return loaded.policies();
+    }
+
+    private static EvaluatorCase podCase(String name, String namespace, Map<String, String> labels, String runtimeClass,
+                                         PolicySet policies, String... groups) {
+        JsonNode pod = Manifests.readAll("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: web, namespace: %s}
+                spec:
+                  containers: [{name: web, image: nginx:1.27}]
+                """.formatted(namespace)).getFirst();
+        if (runtimeClass != null) {
+            pod = CelAdmission.withRuntimeClass(pod, runtimeClass);
+        }
+        return new EvaluatorCase(name, pod, Stage.VALIDATE, Manifests.request(pod, Operation.CREATE, namespace,
+                "alice@example.com", List.of(groups)), new NamespaceInfo(namespace, labels), policies,
+                SHIPPED.runtimeClasses(), NullNode.getInstance());
     }
 
     private static List<CelAdmission.Verdict> validatingVerdicts(Backstop backstop, CelAdmission.Input input) {
