@@ -13,9 +13,11 @@ CHART ?= helm/runtimeclass-guard
 # JMH options for `make bench-jmh`: a benchmark regex and JMH flags, e.g. JMH_ARGS="Codec -prof gc".
 JMH_ARGS ?= .
 JMH_CPU ?= 1
+# The heap cap of the scanning JVM in `make bench-scan`: the scan must fit in it.
+SCAN_HEAP ?= -Xmx128m
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-jmh bench-audit-report
+.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-jmh bench-audit-report bench-scan
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,3 +66,9 @@ bench-jmh: ## JMH benchmarks of the codec, the evaluator and the decision line a
 
 bench-audit-report: ## audit-report on a generated multi-GB audit log with a 64 MB heap: time, MiB/s, peak RSS and heap (~5 min)
 	src/bench/audit-report.sh
+
+bench-scan: ## Scan 50,000 Pods and 5,000 Deployments on the fabric8 mock server: time and peak heap of a JVM capped at SCAN_HEAP
+	$(MVN) -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \
+	  -Dmdep.outputFile=$(abspath target/bench/scan.classpath)
+	"$(JAVA_HOME)/bin/java" -cp "target/test-classes:target/classes:$$(cat target/bench/scan.classpath)" \
+	  io.runtimeclassguard.bench.ScanBenchmark $(SCAN_HEAP)

@@ -32,16 +32,6 @@ ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us/1000}'; }
 # "a/b" as a multiple, and b times a factor
 ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN {if (b+0 > 0 && a != "-") printf "%.1f×", a/b}'; }
 times_of() { awk -v f="$1" -v b="$2" 'BEGIN {printf "%.2f", f*b}'; }
-# field NAME from a "BENCH k=v ..." line
-field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1==k {print $2}'; }
-
-# wrk against a URL for a duration; prints its BENCH line. Extra environment: BENCH_RATE.
-run_wrk() {
-  local url=$1 seconds=$2 rate=${3:-0}
-  BENCH_BODY="$BODY" BENCH_RATE="$rate" BENCH_CONNECTIONS="$CONNECTIONS" \
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$LUA" "$url" \
-    | grep '^BENCH '
-}
 
 # hey sends the Host header as TLS server name; "127.0.0.1:port" is not a valid one, so both servers get "localhost".
 # hey -n N, one line per successful request (CSV); prints "requests errors p50_ms p99_ms p999_ms rate".
@@ -60,22 +50,6 @@ run_hey_csv() {
     function at(q,  i) {i=int(n*q); return i < 1 ? 1 : i}
     {t[NR]=$1}
     END {printf "%d %d %.2f %.2f %.2f %.0f\n", n, e, t[at(0.50)], t[at(0.99)], t[at(0.999)], (end > 0 ? n/end : 0)}'
-}
-
-# hey -z DURATION (its summary counts failed requests, which its CSV leaves out); prints
-# "requests errors p50_ms p99_ms rate".
-run_hey_summary() {
-  local summary="$WORK/hey.txt"
-  taskset -c "$CLIENT_CPU" hey -cpus 1 -host localhost -m POST -T application/json -A 'application/json, */*' -D "$BODY" \
-    -t 5 "$@" >"$summary" 2>&1 || true
-  awk '
-    /Requests\/sec:/ {rate=$2}
-    /^  50% in/ {p50=$3*1000} /^  99% in/ {p99=$3*1000}
-    /Status code distribution:/ {section="status"; next}
-    /Error distribution:/ {section="error"; next}
-    section=="status" && /^  \[[0-9]+\]/ {n+=$2; code=substr($1,2,3); if (code != "200") e+=$2}
-    section=="error" && /^  \[[0-9]+\]/ {c=$1; gsub(/[\[\]]/, "", c); n+=c; e+=c}
-    END {printf "%d %d %s %s %.0f\n", n, e+0, (p50=="" ? "-" : sprintf("%.2f", p50)), (p99=="" ? "-" : sprintf("%.2f", p99)), rate}' "$summary"
 }
 
 install_tools
@@ -99,37 +73,7 @@ curl -fsS --cacert "$WORK/tls/ca.crt" -H 'Content-Type: application/json' --data
 grep -q '"uid":"00000000-0000-4000-8000-000000000000".*"patchType":"JSONPatch"' "$WORK/answer.json" \
   || { log "unexpected answer from the webhook: $(cat "$WORK/answer.json")"; exit 1; }
 
-cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 75s;
-  server {
-    listen 127.0.0.1:$NGINX_PORT ssl;
-    ssl_certificate $WORK/tls/tls.crt;
-    ssl_certificate_key $WORK/tls/tls.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    client_max_body_size 3m;
-    location = /mutate {
-      default_type application/json;
-      return 200 '$(sed "s/[\\\\']/\\\\&/g" "$WORK/answer.json")';
-    }
-  }
-}
-EOF
-taskset -c "$SERVER_CPU" /usr/sbin/nginx -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
-NGINX_PID=$!
-for _ in $(seq 100); do curl -ksfo /dev/null -d '{}' -H 'Content-Type: application/json' "https://127.0.0.1:$NGINX_PORT/mutate" && break; sleep 0.05; done
+start_nginx "$WORK/nginx" "$NGINX_PORT" "$WORK/tls" "$WORK/answer.json"
 cmp -s <(curl -ksS -H 'Content-Type: application/json' --data-binary "@$BODY" "https://127.0.0.1:$NGINX_PORT/mutate") "$WORK/answer.json" \
   || { log "nginx does not answer the webhook's answer"; exit 1; }
 

@@ -92,20 +92,13 @@ prepare_layout() {
   (cd "$WORK/training" && taskset -c "$SERVER_CPU,$CLIENT_CPU" "$JAVA" -XX:MaxRAM="$JVM_MEMORY" $JVM_OPTIONS \
       -XX:AOTCacheOutput="$WORK/app/runtimeclass-guard.aot" -Djava.io.tmpdir="$WORK/tmp" \
       -jar "$WORK/app/runtimeclass-guard.jar" --runtimeclass-guard.training-run=true \
-      --server.port=0 --management.server.port=0 >"$WORK/training.log" 2>&1) \
+      --runtimeclass-guard.admission.port=0 --server.port=0 >"$WORK/training.log" 2>&1) \
     || { log "training run failed:"; tail -n 30 "$WORK/training.log" >&2; exit 1; }
   TRAINING_MS=$(( $(now_ms) - started ))
   AOT_MIB=$(du -m "$WORK/app/runtimeclass-guard.aot" | cut -f1)
 
   log "ECDSA P-256 certificate for localhost"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=bench CA" \
-    -keyout "$WORK/tls/ca.key" -out "$WORK/tls/ca.crt" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
-    -keyout "$WORK/tls/tls.key" -out "$WORK/tls/tls.csr" 2>/dev/null
-  openssl x509 -req -in "$WORK/tls/tls.csr" -CA "$WORK/tls/ca.crt" -CAkey "$WORK/tls/ca.key" -CAcreateserial -days 2 \
-    -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') \
-    -out "$WORK/tls/server.crt" 2>/dev/null
-  cat "$WORK/tls/server.crt" "$WORK/tls/ca.crt" >"$WORK/tls/tls.crt"
+  bench_certificate "$WORK/tls"
 }
 
 # A cgroup that holds a process to half a CPU, as a Pod's 500m limit does (CFS bandwidth: 50 ms per 100 ms).
@@ -150,7 +143,7 @@ start_webhook() {
       && exec taskset -c "$cpus" "$JAVA" -XX:MaxRAM="$JVM_MEMORY" $JVM_OPTIONS "$@" \
       -Djava.io.tmpdir="$WORK/tmp" -XX:ErrorFile="$WORK/tmp/hs_err_pid%p.log" \
       -jar "$WORK/app/runtimeclass-guard.jar" \
-      --server.port="$PORT" --management.server.port="$MANAGEMENT_PORT" \
+      --runtimeclass-guard.admission.port="$PORT" --server.port="$MANAGEMENT_PORT" \
       --runtimeclass-guard.tls.certificate="$WORK/tls/tls.crt" \
       --runtimeclass-guard.tls.private-key="$WORK/tls/tls.key" >"$log_file" 2>&1) &
   SERVER_PID=$!
@@ -171,4 +164,88 @@ stop_webhook() {
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
+}
+
+# The load side, shared by bench.sh and ab.sh. They read the caller's BODY (the AdmissionReview file), LUA (the wrk
+# script), CONNECTIONS and WORK (a scratch folder).
+
+# wrk against a URL for a duration; prints its BENCH line. A third argument paces it to that many requests/s.
+run_wrk() {
+  local url=$1 seconds=$2 rate=${3:-0}
+  BENCH_BODY="$BODY" BENCH_RATE="$rate" BENCH_CONNECTIONS="$CONNECTIONS" \
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$LUA" "$url" \
+    | grep '^BENCH '
+}
+
+# hey -z DURATION (its summary counts failed requests, which its CSV leaves out); prints
+# "requests errors p50_ms p99_ms rate". hey sends the Host header as TLS server name; "127.0.0.1:port" is not a
+# valid one, so every server gets "localhost".
+run_hey_summary() {
+  local summary="$WORK/hey.txt"
+  taskset -c "$CLIENT_CPU" hey -cpus 1 -host localhost -m POST -T application/json -A 'application/json, */*' -D "$BODY" \
+    -t 5 "$@" >"$summary" 2>&1 || true
+  awk '
+    /Requests\/sec:/ {rate=$2}
+    /^  50% in/ {p50=$3*1000} /^  99% in/ {p99=$3*1000}
+    /Status code distribution:/ {section="status"; next}
+    /Error distribution:/ {section="error"; next}
+    section=="status" && /^  \[[0-9]+\]/ {n+=$2; code=substr($1,2,3); if (code != "200") e+=$2}
+    section=="error" && /^  \[[0-9]+\]/ {c=$1; gsub(/[\[\]]/, "", c); n+=c; e+=c}
+    END {printf "%d %d %s %s %.0f\n", n, e+0, (p50=="" ? "-" : sprintf("%.2f", p50)), (p99=="" ? "-" : sprintf("%.2f", p99)), rate}' "$summary"
+}
+
+# field NAME from a "BENCH k=v ..." line
+field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1==k {print $2}'; }
+
+# An ECDSA P-256 CA and a certificate for localhost it signed, in DIR: ca.crt, tls.crt (with the CA), tls.key.
+bench_certificate() {
+  local dir=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=bench CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+    -keyout "$dir/tls.key" -out "$dir/tls.csr" 2>/dev/null
+  openssl x509 -req -in "$dir/tls.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+    -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') \
+    -out "$dir/server.crt" 2>/dev/null
+  cat "$dir/server.crt" "$dir/ca.crt" >"$dir/tls.crt"
+}
+
+# start_nginx DIR PORT TLS_DIR ANSWER: nginx on SERVER_CPU, one worker, answering POST /mutate with the file ANSWER,
+# its configuration and scratch files in DIR; sets NGINX_PID and waits until it answers.
+start_nginx() {
+  local dir=$1 port=$2 tls=$3 answer=$4
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 75s;
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $tls/tls.crt;
+    ssl_certificate_key $tls/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    client_max_body_size 3m;
+    location = /mutate {
+      default_type application/json;
+      return 200 '$(sed "s/[\\\\']/\\\\&/g" "$answer")';
+    }
+  }
+}
+CONF
+  taskset -c "$SERVER_CPU" /usr/sbin/nginx -c "$dir/nginx.conf" -e "$dir/error.log" &
+  NGINX_PID=$!
+  for _ in $(seq 100); do
+    curl -ksfo /dev/null -d '{}' -H 'Content-Type: application/json' "https://127.0.0.1:$port/mutate" && return 0
+    sleep 0.05
+  done
 }

@@ -36,7 +36,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 cp -r policies "$WORK/"
 (cd "$WORK" && exec taskset -c "$SERVER_CPU" "$JAVA_HOME/bin/java" -XX:MaxRAM=512m -XX:MaxRAMPercentage=75 \
     ${PROFILE_JVM_OPTIONS:-} -jar "$ROOT/target/runtimeclass-guard.jar" \
-    --server.port="$PORT" --management.server.port="$MANAGEMENT_PORT" \
+    --runtimeclass-guard.admission.port="$PORT" --server.port="$MANAGEMENT_PORT" \
     --runtimeclass-guard.tls.certificate="$WORK/tls.crt" --runtimeclass-guard.tls.private-key="$WORK/tls.key" \
     >"$WORK/webhook.log" 2>&1) &
 PID=$!

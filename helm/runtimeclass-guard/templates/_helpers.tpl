@@ -98,6 +98,12 @@ must trust, is missing: an unverifiable webhook with failurePolicy Fail blocks e
 {{- end -}}
 {{- end -}}
 
+{{- define "rcg.validateMtls" -}}
+{{- if and .Values.admission.mtls.enabled (not .Values.admission.mtls.clientCaSecret) -}}
+{{- fail "admission.mtls.enabled is true: set admission.mtls.clientCaSecret to a Secret in the release namespace holding the CA that signs the apiserver's client certificate" -}}
+{{- end -}}
+{{- end -}}
+
 {{/*
 How the apiserver learns to trust the webhook: cert-manager's cainjector copies ca.crt from the
 serving Certificate's Secret, which is the CA that signed the certificate being served. Injecting

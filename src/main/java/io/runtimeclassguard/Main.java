@@ -1,6 +1,7 @@
 package io.runtimeclassguard;
 
 import io.runtimeclassguard.cli.Cli;
+import io.runtimeclassguard.cli.CliLogging;
 
 import java.io.PrintWriter;
 
@@ -11,6 +12,7 @@ public final class Main {
 
     public static void main(String[] args) {
         if (Cli.handles(args)) {
+            CliLogging.toStandardError();
             System.exit(Cli.run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
         }
         WebhookApplication.main(args);

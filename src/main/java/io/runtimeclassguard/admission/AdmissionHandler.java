@@ -44,7 +44,7 @@ public class AdmissionHandler {
         IncomingReview review = codec.decode(body);
         long started = System.nanoTime();
         Decision decision = decider.decide(stage, review.request());
-        byte[] answer = codec.encode(responses.build(review, decision));
+        byte[] answer = codec.encode(responses.build(stage, review, decision));
         notifyObservers(new DecisionEvent(stage, review.apiVersion(), review.request(), decision, System.nanoTime() - started));
         return answer;
     }

@@ -72,6 +72,11 @@ public class AdmissionReviewCodec {
 
     /** @throws MalformedReviewException when the body is not an AdmissionReview request this webhook can answer */
     public IncomingReview decode(byte[] body) {
+        int invalid = Utf8.firstInvalidByte(body);
+        if (invalid >= 0) {
+            throw new MalformedReviewException("request body is not UTF-8 (RFC 8259, 8.1): byte 0x%02X at offset %d"
+                    .formatted(body[invalid] & 0xFF, invalid));
+        }
         JsonNode root = readTree(body);
         if (!root.isObject()) {
             throw new MalformedReviewException("request body must be a JSON object (an AdmissionReview)");

@@ -124,7 +124,7 @@ final class ScanCommand implements Callable<Integer> {
             }
         }
         if (output == Cli.Output.json) {
-            out.println(Json.write(ScanOutput.json(report)));
+            ScanOutput.json(report, out);
         } else {
             ScanOutput.text(report, out);
         }

@@ -1,5 +1,6 @@
 package io.runtimeclassguard.cli;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.policy.evaluation.Decision;
@@ -10,12 +11,15 @@ import io.runtimeclassguard.policy.scan.Finding;
 import io.runtimeclassguard.policy.scan.ScanReport;
 import io.runtimeclassguard.policy.scan.View;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -47,25 +51,44 @@ final class ScanOutput {
         out.println(summary(report));
     }
 
-    static ObjectNode json(ScanReport report) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        root.put("view", report.view().name().toLowerCase().replace('_', '-'));
-        ArrayNode findings = root.putArray("findings");
-        for (Finding finding : report.findings()) {
-            ObjectNode node = findings.addObject();
-            node.put("namespace", finding.namespace());
-            node.put("kind", finding.kind());
-            finding.names().forEach(node.putArray("names")::add);
-            node.put("count", finding.count());
-            node.put("through", finding.through().map(Object::toString).orElse(null));
-            ObjectNode owned = node.putObject("owned");
-            finding.owned().forEach(owned::put);
-            node.put("objects", finding.objects());
-            node.put("change", finding.change().map(Change::wireName).orElse(null));
-            node.set("inForce", Json.decision(finding.inForce()));
-            finding.proposed().ifPresent(decision -> node.set("proposed", Json.decision(decision)));
+    /** Writes finding by finding, so a report of many findings is never held as one big document. */
+    static void json(ScanReport report, PrintWriter out) {
+        try (JsonGenerator json = Json.MAPPER.writer().createGenerator(out)) {
+            json.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+            json.writeStartObject();
+            json.writeStringField("view", report.view().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            json.writeArrayFieldStart("findings");
+            for (Finding finding : report.findings()) {
+                Json.MAPPER.writeTree(json, findingJson(finding));
+            }
+            json.writeEndArray();
+            json.writeFieldName("summary");
+            Json.MAPPER.writeTree(json, summaryJson(report));
+            json.writeEndObject();
+        } catch (IOException failed) {
+            throw new UncheckedIOException(failed);
         }
-        ObjectNode summary = root.putObject("summary");
+        out.println();
+    }
+
+    private static ObjectNode findingJson(Finding finding) {
+        ObjectNode node = Json.MAPPER.createObjectNode();
+        node.put("namespace", finding.namespace());
+        node.put("kind", finding.kind());
+        finding.names().forEach(node.putArray("names")::add);
+        node.put("count", finding.count());
+        node.put("through", finding.through().map(Object::toString).orElse(null));
+        ObjectNode owned = node.putObject("owned");
+        finding.owned().forEach(owned::put);
+        node.put("objects", finding.objects());
+        node.put("change", finding.change().map(Change::wireName).orElse(null));
+        node.set("inForce", Json.decision(finding.inForce()));
+        finding.proposed().ifPresent(decision -> node.set("proposed", Json.decision(decision)));
+        return node;
+    }
+
+    private static ObjectNode summaryJson(ScanReport report) {
+        ObjectNode summary = Json.MAPPER.createObjectNode();
         summary.put("objectsScanned", report.totalScanned());
         ObjectNode byKind = summary.putObject("scannedByKind");
         report.objectsScanned().entrySet().stream().sorted(Map.Entry.comparingByKey())
@@ -83,7 +106,7 @@ final class ScanOutput {
                 .forEach(entry -> violations.addObject().put("policy", entry.getKey().policy().orElse(null))
                         .put("reason", entry.getKey().reason().wireName()).put("objects", entry.getValue()));
         summary.put("omittedObjects", report.omittedObjects());
-        return root;
+        return summary;
     }
 
     /** {@code Deployment/api (+1 ReplicaSet, +2 Pods)}, or owned objects reported apart: {@code 2 Pods of Deployment/web (a, b)}. */

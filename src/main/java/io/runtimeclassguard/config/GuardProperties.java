@@ -4,8 +4,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -15,7 +18,7 @@ import java.util.regex.Pattern;
  * @param mode            where cluster knowledge comes from: manifest files or the live cluster
  * @param policyNamespace the only namespace policy ConfigMaps are read from (the webhook's own)
  * @param policiesDir     standalone mode: the folder of policy, RuntimeClass and Namespace manifests
- * @param maxBodyBytes    the largest AdmissionReview accepted; anything larger is answered 413 unread
+ * @param admission       the admission port: where it listens and what it accepts
  * @param tls             the serving certificate; when unset, a self-signed one is generated at start
  * @param trainingRun     start standalone, send every training AdmissionReview to this very server, then exit
  * @param trainingRounds  how many times the training run sends each review to each endpoint
@@ -25,23 +28,17 @@ import java.util.regex.Pattern;
 public record GuardProperties(@DefaultValue("standalone") RunMode mode,
                               @DefaultValue("runtimeclass-guard") String policyNamespace,
                               @DefaultValue("policies") Path policiesDir,
-                              @DefaultValue("3MB") DataSize maxBodyBytes,
+                              @DefaultValue Admission admission,
                               @DefaultValue Tls tls,
                               @DefaultValue("false") boolean trainingRun,
                               @DefaultValue("200") int trainingRounds,
                               @DefaultValue WarmUp warmUp) {
-    /** A limit far above anything the apiserver sends is a typo, not a choice. */
-    static final DataSize MAX_BODY_LIMIT = DataSize.ofMegabytes(64);
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
     public GuardProperties {
         if (!DNS_LABEL.matcher(policyNamespace).matches()) {
             throw new IllegalArgumentException("runtimeclass-guard.policy-namespace \"" + policyNamespace
                     + "\" is not a namespace name (lower-case letters, digits and '-', at most 63)");
-        }
-        if (maxBodyBytes.toBytes() <= 0 || maxBodyBytes.compareTo(MAX_BODY_LIMIT) > 0) {
-            throw new IllegalArgumentException("runtimeclass-guard.max-body-bytes must be between 1 byte and "
-                    + MAX_BODY_LIMIT + ", was " + maxBodyBytes);
         }
         if (trainingRun && mode != RunMode.STANDALONE) {
             throw new IllegalArgumentException("runtimeclass-guard.training-run needs mode standalone");
@@ -86,19 +83,92 @@ public record GuardProperties(@DefaultValue("standalone") RunMode mode,
     }
 
     /**
-     * PEM files of the serving certificate (its chain may follow it) and its private key. Both or neither:
-     * a certificate without its key cannot serve.
+     * The admission port ({@code runtimeclass-guard.admission.*}) and the limits it protects itself with; README's
+     * "What the admission port protects itself against" says why each default is what it is.
+     *
+     * @param address        the address to listen on; unset, every interface (a Pod's own network namespace)
+     * @param port           the HTTPS port the apiserver calls; 0 picks a free one
+     * @param maxBodySize    the largest AdmissionReview accepted; anything larger is answered 413 unread. The
+     *                       apiserver takes request bodies up to 3 MiB, and an UPDATE review carries the object and
+     *                       its old version, hence 7 MB, as controller-runtime allows
+     * @param readTimeout    a request (and a TLS handshake) must arrive whole within this from its first byte, or it
+     *                       is answered 408 and closed; the apiserver waits at most 30 s for a webhook
+     * @param idleTimeout    an HTTP/1.1 connection between requests, or an HTTP/2 connection without a stream, is
+     *                       closed after this; longer than the apiserver's own 90 s, so the apiserver closes first
+     *                       and never sends on a connection being closed under it
+     * @param maxConnections connections open at once; one more is closed at accept, before its TLS handshake
      */
-    public record Tls(Path certificate, Path privateKey) {
+    public record Admission(InetAddress address,
+                            @DefaultValue("8443") int port,
+                            @DefaultValue("7MB") DataSize maxBodySize,
+                            @DefaultValue("10s") Duration readTimeout,
+                            @DefaultValue("120s") Duration idleTimeout,
+                            @DefaultValue("1000") int maxConnections) {
+        /** A limit far above anything the apiserver sends is a typo, not a choice. */
+        static final DataSize MAX_BODY_LIMIT = DataSize.ofMegabytes(64);
+
+        public Admission {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("runtimeclass-guard.admission.port must be between 0 and 65535, was " + port);
+            }
+            if (maxBodySize.toBytes() <= 0 || maxBodySize.compareTo(MAX_BODY_LIMIT) > 0) {
+                throw new IllegalArgumentException("runtimeclass-guard.admission.max-body-size must be between 1 byte and "
+                        + MAX_BODY_LIMIT + ", was " + maxBodySize);
+            }
+            if (!readTimeout.isPositive() || !idleTimeout.isPositive()) {
+                throw new IllegalArgumentException("runtimeclass-guard.admission.read-timeout and idle-timeout must be"
+                        + " positive, were " + readTimeout + " and " + idleTimeout);
+            }
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("runtimeclass-guard.admission.max-connections must be at least 1, was "
+                        + maxConnections);
+            }
+        }
+
+        /** Where to bind: the address when one is set, every interface otherwise. */
+        public InetSocketAddress listenAddress() {
+            return address == null ? new InetSocketAddress(port) : new InetSocketAddress(address, port);
+        }
+
+        /** The body limit in bytes. */
+        public int maxBodyBytes() {
+            return Math.toIntExact(maxBodySize.toBytes());
+        }
+    }
+
+    /**
+     * PEM files of the serving certificate (its chain may follow it) and its private key. Both or neither:
+     * a certificate without its key cannot serve. Optionally mutual TLS: with {@code clientCa}, a client must
+     * present a certificate that CA signed, and with {@code clientNames}, one whose subject common name or a DNS
+     * subject alternative name is among them; anyone else fails the handshake. Every file reloads when it changes.
+     *
+     * @param clientCa    PEM file of the CA (or CAs) that sign the apiserver's client certificate
+     * @param clientNames exact names a client certificate must carry one of; empty allows any the CA signed
+     */
+    public record Tls(Path certificate, Path privateKey, Path clientCa, List<String> clientNames) {
         public Tls {
             if ((certificate == null) != (privateKey == null)) {
                 throw new IllegalArgumentException("set both runtimeclass-guard.tls.certificate and"
                         + " runtimeclass-guard.tls.private-key, or neither (a self-signed certificate is then generated)");
             }
+            clientNames = clientNames == null ? List.of() : List.copyOf(clientNames);
+            if (!clientNames.isEmpty() && clientCa == null) {
+                throw new IllegalArgumentException("runtimeclass-guard.tls.client-names needs runtimeclass-guard.tls.client-ca:"
+                        + " only a certificate the CA signed can be trusted to carry a name");
+            }
+        }
+
+        /** Neither a serving certificate nor mutual TLS configured. */
+        public static Tls none() {
+            return new Tls(null, null, null, List.of());
         }
 
         public boolean configured() {
             return certificate != null;
+        }
+
+        public boolean mutual() {
+            return clientCa != null;
         }
     }
 }

@@ -3,8 +3,8 @@ package io.runtimeclassguard.metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.runtimeclassguard.tls.ServingCertificateEnvironmentPostProcessor;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ssl.NoSuchSslBundleException;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
@@ -20,33 +20,28 @@ import java.util.Optional;
 
 /**
  * Seconds until the serving certificate's {@code notAfter}, negative once it has expired. Read at scrape time
- * from the SSL bundle the HTTPS server serves ({@code server.ssl.bundle}), so it follows whatever that bundle
- * holds: configured PEM files, a reloaded cert-manager certificate, or a generated one.
+ * from the SSL bundle the admission port serves, so it follows whatever that bundle holds: configured PEM files,
+ * a reloaded cert-manager certificate, or a generated one.
  */
 @Component
 public class ServingCertificateMetrics implements MeterBinder {
     public static final String EXPIRY = "runtimeclass.guard.tls.certificate.expiry";
 
     private final SslBundles bundles;
-    private final String bundleName;
     private final Clock clock;
 
     @Autowired
-    public ServingCertificateMetrics(SslBundles bundles, @Value("${server.ssl.bundle:}") String bundleName) {
-        this(bundles, bundleName, Clock.systemUTC());
+    public ServingCertificateMetrics(SslBundles bundles) {
+        this(bundles, Clock.systemUTC());
     }
 
-    ServingCertificateMetrics(SslBundles bundles, String bundleName, Clock clock) {
+    ServingCertificateMetrics(SslBundles bundles, Clock clock) {
         this.bundles = bundles;
-        this.bundleName = bundleName;
         this.clock = clock;
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        if (bundleName.isEmpty()) {
-            return;
-        }
         Gauge.builder(EXPIRY, this, metrics -> metrics.secondsUntilExpiry().orElse(Double.NaN))
                 .description("Seconds until the serving certificate expires; negative once it has")
                 .baseUnit("seconds")
@@ -60,7 +55,7 @@ public class ServingCertificateMetrics implements MeterBinder {
 
     private Optional<X509Certificate> servedCertificate() {
         try {
-            SslBundle bundle = bundles.getBundle(bundleName);
+            SslBundle bundle = bundles.getBundle(ServingCertificateEnvironmentPostProcessor.BUNDLE);
             KeyStore keyStore = bundle.getStores().getKeyStore();
             if (keyStore == null) {
                 return Optional.empty();

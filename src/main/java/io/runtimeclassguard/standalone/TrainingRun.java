@@ -1,5 +1,6 @@
 package io.runtimeclassguard.standalone;
 
+import io.runtimeclassguard.admission.http.AdmissionServer;
 import io.runtimeclassguard.config.GuardProperties;
 import io.runtimeclassguard.startup.TrainingSet;
 import io.runtimeclassguard.startup.TrainingSet.Review;
@@ -11,7 +12,6 @@ import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.stereotype.Component;
 
@@ -30,18 +30,20 @@ public class TrainingRun implements ApplicationRunner {
 
     private final ConfigurableApplicationContext context;
     private final SelfSignedCertificate certificate;
+    private final AdmissionServer server;
     private final int rounds;
 
     public TrainingRun(ConfigurableApplicationContext context, SelfSignedCertificate certificate,
-                       GuardProperties properties) {
+                       AdmissionServer server, GuardProperties properties) {
         this.context = context;
         this.certificate = certificate;
+        this.server = server;
         this.rounds = properties.trainingRounds();
     }
 
     @Override
     public void run(ApplicationArguments arguments) throws Exception {
-        int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+        int port = server.port();
         List<Review> reviews = TrainingSet.reviews();
         long started = System.nanoTime();
         TrainingClient.Result result = new TrainingClient(URI.create("https://localhost:" + port),

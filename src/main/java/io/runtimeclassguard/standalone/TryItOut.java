@@ -3,6 +3,7 @@ package io.runtimeclassguard.standalone;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.runtimeclassguard.admission.http.AdmissionServer;
 import io.runtimeclassguard.config.GuardProperties;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.slf4j.Logger;
@@ -11,7 +12,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.stereotype.Component;
@@ -38,18 +38,17 @@ public class TryItOut {
 
     private final ObjectProvider<SelfSignedCertificate> certificate;
     private final GuardProperties properties;
+    private final AdmissionServer server;
 
-    public TryItOut(ObjectProvider<SelfSignedCertificate> certificate, GuardProperties properties) {
+    public TryItOut(ObjectProvider<SelfSignedCertificate> certificate, GuardProperties properties, AdmissionServer server) {
         this.certificate = certificate;
         this.properties = properties;
+        this.server = server;
     }
 
-    @EventListener
-    public void onReady(ApplicationReadyEvent ready) {
-        if (!(ready.getApplicationContext() instanceof WebServerApplicationContext web)) {
-            return;
-        }
-        String url = "https://localhost:" + web.getWebServer().getPort();
+    @EventListener(ApplicationReadyEvent.class)
+    public void onReady() {
+        String url = "https://localhost:" + server.port();
         SelfSignedCertificate generated = certificate.getIfAvailable();
         if (generated == null) {
             log.atInfo().addKeyValue("url", url).log("Ready on {} (standalone, policies from {})", url, properties.policiesDir());

@@ -11,6 +11,7 @@ import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -18,13 +19,15 @@ import java.util.concurrent.FutureTask;
 /**
  * Decides, before the web server is built, which certificate the admission port serves: the PEM files
  * configured in {@code runtimeclass-guard.tls.*} (cert-manager's Secret in a cluster), or a self-signed one
- * generated now. Either way they become the SSL bundle {@value #BUNDLE}, which reloads when the files change.
+ * generated now. Either way they become the SSL bundle {@value #BUNDLE}, which reloads when the files change,
+ * together with the client CA ({@code runtimeclass-guard.tls.client-ca}) when mutual TLS is on.
  * A generated certificate is also published as a {@link SelfSignedCertificate} bean, for clients on this host.
  */
 public class ServingCertificateEnvironmentPostProcessor implements EnvironmentPostProcessor {
     public static final String BUNDLE = "admission";
     static final String PROPERTY_SOURCE = "runtimeclassGuardServingCertificate";
     private static final String KEYSTORE = "spring.ssl.bundle.pem." + BUNDLE + ".keystore.";
+    private static final String TRUSTSTORE = "spring.ssl.bundle.pem." + BUNDLE + ".truststore.";
 
     private final Log log;
     private final ConfigurableBootstrapContext bootstrapContext;
@@ -38,7 +41,7 @@ public class ServingCertificateEnvironmentPostProcessor implements EnvironmentPo
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
         GuardProperties.Tls tls = Binder.get(environment).bind("runtimeclass-guard.tls", GuardProperties.Tls.class)
-                .orElseGet(() -> new GuardProperties.Tls(null, null));
+                .orElseGet(GuardProperties.Tls::none);
         Path certificate;
         Path privateKey;
         if (tls.configured()) {
@@ -49,10 +52,15 @@ public class ServingCertificateEnvironmentPostProcessor implements EnvironmentPo
             certificate = generated.certificateChain();
             privateKey = generated.privateKey();
         }
-        // Lowest precedence: an explicit spring.ssl.bundle.pem.admission.* setting still wins.
-        environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE, Map.of(
+        Map<String, Object> bundle = new HashMap<>(Map.of(
                 KEYSTORE + "certificate", location(certificate),
-                KEYSTORE + "private-key", location(privateKey))));
+                KEYSTORE + "private-key", location(privateKey)));
+        if (tls.mutual()) {
+            // In the same bundle, so a renewed client CA is picked up like a renewed serving certificate.
+            bundle.put(TRUSTSTORE + "certificate", location(tls.clientCa()));
+        }
+        // Lowest precedence: an explicit spring.ssl.bundle.pem.admission.* setting still wins.
+        environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE, bundle));
     }
 
     /**

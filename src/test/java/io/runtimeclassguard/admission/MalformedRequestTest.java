@@ -2,6 +2,7 @@ package io.runtimeclassguard.admission;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.SwitchableClusterState;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
@@ -12,13 +13,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 import static io.runtimeclassguard.testing.AdmissionClient.bytes;
 import static io.runtimeclassguard.testing.AdmissionClient.fixture;
@@ -34,7 +37,7 @@ class MalformedRequestTest {
     SelfSignedCertificate certificate;
     @Autowired
     SwitchableClusterState clusterState;
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
     AdmissionClient client;
 
@@ -97,6 +100,39 @@ class MalformedRequestTest {
         assertThat(client.post("/mutate", (review + "{}").getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(400);
     }
 
+    /**
+     * JSON between systems is UTF-8 (RFC 8259, 8.1). Bytes that look like UTF-16 or UTF-32 would make the parser
+     * switch encodings, and an overlong sequence such as {@code C0 AF} would be read as {@code /}: all are refused.
+     */
+    @Test
+    void bodyThatIsNotUtf8Is400() {
+        String review = new String(fixture("pod-create-untrusted-no-class.mutate.json"), StandardCharsets.UTF_8);
+        String[] aroundNamespace = review.split("untrusted-workloads", 2);
+        byte[] overlongSlash = concat(aroundNamespace[0].getBytes(StandardCharsets.UTF_8),
+                new byte[]{'a', (byte) 0xC0, (byte) 0xAF, 'b'}, aroundNamespace[1].getBytes(StandardCharsets.UTF_8));
+
+        for (byte[] body : List.of(new byte[]{'{', 0, 0, 0, 0}, review.getBytes(StandardCharsets.UTF_16LE),
+                review.getBytes(StandardCharsets.UTF_16BE), review.getBytes(Charset.forName("UTF-32LE")), overlongSlash,
+                new byte[]{'{', '"', (byte) 0xFF, '"', ':', '1', '}'})) {
+            HttpResponse<String> response = client.post("/mutate", body);
+
+            assertThat(response.statusCode()).as(() -> Arrays.toString(Arrays.copyOf(body, 8))).isEqualTo(400);
+            assertThat(parse(response.body()).path("error").asText()).startsWith("request body is not UTF-8");
+        }
+    }
+
+    @Test
+    void headIs405WithAllowPostOnTheEndpointsAnd404Elsewhere() {
+        HttpResponse<String> mutate = client.send(client.request("/mutate").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        HttpResponse<String> elsewhere = client.send(client.request("/").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+        assertThat(mutate.statusCode()).isEqualTo(405);
+        assertThat(mutate.headers().firstValue("Allow")).hasValue("POST");
+        assertThat(mutate.body()).isEmpty();
+        assertThat(elsewhere.statusCode()).isEqualTo(404);
+        assertThat(elsewhere.body()).isEmpty();
+    }
+
     @Test
     void wrongContentTypeIs415() {
         byte[] review = fixture("pod-create-untrusted-no-class.mutate.json");
@@ -153,6 +189,14 @@ class MalformedRequestTest {
         assertError(response, 500, "internal error; see the webhook's log");
         assertThat(output.getOut()).contains("Admission request failed inside the webhook")
                 .contains("cluster state broken by the test");
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream joined = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            joined.writeBytes(part);
+        }
+        return joined.toByteArray();
     }
 
     private static void assertError(HttpResponse<String> response, int status, String message) {

@@ -72,12 +72,12 @@ public class CodecBenchmark {
 
     @Benchmark
     public byte[] encodeAnswer() {
-        return codec.encode(responses.build(decoded, decision));
+        return codec.encode(responses.build(Stage.MUTATE, decoded, decision));
     }
 
     @Benchmark
     public byte[] decodeDecideEncode() {
         IncomingReview incoming = codec.decode(review);
-        return codec.encode(responses.build(incoming, decide(incoming)));
+        return codec.encode(responses.build(Stage.MUTATE, incoming, decide(incoming)));
     }
 }

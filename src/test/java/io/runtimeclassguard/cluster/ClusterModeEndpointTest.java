@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.node.v1.RuntimeClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -43,7 +43,7 @@ import static org.awaitility.Awaitility.await;
  * in order, as one cluster's history.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "management.server.port=0",
+        "runtimeclass-guard.admission.port=0",
         "runtimeclass-guard.mode=cluster",
         "runtimeclass-guard.policy-namespace=" + ClusterModeEndpointTest.POLICY_NAMESPACE})
 @DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
@@ -60,9 +60,9 @@ class ClusterModeEndpointTest {
 
     @Autowired
     SelfSignedCertificate certificate;
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
-    @LocalManagementPort
+    @LocalServerPort
     int managementPort;
     private AdmissionClient admission;
     private final HttpClient http = HttpClient.newHttpClient();

@@ -2,6 +2,7 @@ package io.runtimeclassguard.cluster;
 
 import io.runtimeclassguard.startup.WarmUp;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.SwitchableClusterState;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
@@ -10,7 +11,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.health.actuate.endpoint.HealthEndpointGroups;
-import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import java.io.IOException;
@@ -30,9 +30,9 @@ class ManagementPortTest {
     SelfSignedCertificate certificate;
     @Autowired
     SwitchableClusterState clusterState;
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
-    @LocalManagementPort
+    @LocalServerPort
     int managementPort;
 
     private final HttpClient http = HttpClient.newHttpClient();

@@ -1,20 +1,19 @@
 package io.runtimeclassguard.config;
 
 import io.runtimeclassguard.config.GuardProperties.RunMode;
+import io.runtimeclassguard.testing.PropertyBinding;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.util.unit.DataSize;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Defaults for a bare start, the environment variables the chart sets, and refusals at bind time. */
 class GuardPropertiesTest {
@@ -25,8 +24,13 @@ class GuardPropertiesTest {
         assertThat(properties.mode()).isEqualTo(RunMode.STANDALONE);
         assertThat(properties.policyNamespace()).isEqualTo("runtimeclass-guard");
         assertThat(properties.policiesDir()).isEqualTo(Path.of("policies"));
-        assertThat(properties.maxBodyBytes()).isEqualTo(DataSize.ofMegabytes(3));
-        assertThat(properties.maxBodyBytes().toBytes()).isEqualTo(3 * 1024 * 1024);
+        assertThat(properties.admission().port()).isEqualTo(8443);
+        assertThat(properties.admission().listenAddress().getAddress().isAnyLocalAddress()).isTrue();
+        assertThat(properties.admission().maxBodySize()).isEqualTo(DataSize.ofMegabytes(7));
+        assertThat(properties.admission().maxBodyBytes()).isEqualTo(7 * 1024 * 1024);
+        assertThat(properties.admission().readTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(properties.admission().idleTimeout()).isEqualTo(Duration.ofSeconds(120));
+        assertThat(properties.admission().maxConnections()).isEqualTo(1000);
         assertThat(properties.tls().configured()).isFalse();
         assertThat(properties.trainingRun()).isFalse();
         assertThat(properties.trainingRounds()).isEqualTo(200);
@@ -53,16 +57,29 @@ class GuardPropertiesTest {
     }
 
     @Test
+    void admissionPortListensOnOneAddressWhenGivenOne() {
+        InetSocketAddress listen = bind(Map.of("runtimeclass-guard.admission.address", "127.0.0.1",
+                "runtimeclass-guard.admission.port", "9443")).admission().listenAddress();
+
+        assertThat(listen.getAddress().isLoopbackAddress()).isTrue();
+        assertThat(listen.getPort()).isEqualTo(9443);
+    }
+
+    @Test
     void bodyLimitIsBytesUnlessAUnitIsGiven() {
-        assertThat(bind(Map.of("runtimeclass-guard.max-body-bytes", "65536")).maxBodyBytes().toBytes()).isEqualTo(65536);
-        assertThat(bind(Map.of("runtimeclass-guard.max-body-bytes", "1MB")).maxBodyBytes().toBytes()).isEqualTo(1024 * 1024);
+        assertThat(bind(Map.of("runtimeclass-guard.admission.max-body-size", "65536")).admission().maxBodyBytes()).isEqualTo(65536);
+        assertThat(bind(Map.of("runtimeclass-guard.admission.max-body-size", "1MB")).admission().maxBodyBytes()).isEqualTo(1024 * 1024);
     }
 
     @Test
     void refusesWhatCannotWork() {
         assertRefused(Map.of("runtimeclass-guard.policy-namespace", "Runtime_Guard"), "is not a namespace name");
-        assertRefused(Map.of("runtimeclass-guard.max-body-bytes", "0"), "max-body-bytes must be between");
-        assertRefused(Map.of("runtimeclass-guard.max-body-bytes", "1GB"), "max-body-bytes must be between");
+        assertRefused(Map.of("runtimeclass-guard.admission.max-body-size", "0"), "max-body-size must be between");
+        assertRefused(Map.of("runtimeclass-guard.admission.max-body-size", "1GB"), "max-body-size must be between");
+        assertRefused(Map.of("runtimeclass-guard.admission.port", "65536"), "admission.port must be between");
+        assertRefused(Map.of("runtimeclass-guard.admission.read-timeout", "0s"), "read-timeout and idle-timeout must be positive");
+        assertRefused(Map.of("runtimeclass-guard.admission.idle-timeout", "-1s"), "read-timeout and idle-timeout must be positive");
+        assertRefused(Map.of("runtimeclass-guard.admission.max-connections", "0"), "max-connections must be at least 1");
         assertRefused(Map.of("runtimeclass-guard.tls.certificate", "/tls.crt"), "set both runtimeclass-guard.tls.certificate");
         assertRefused(Map.of("runtimeclass-guard.training-run", "true", "runtimeclass-guard.mode", "cluster"),
                 "training-run needs mode standalone");
@@ -75,20 +92,10 @@ class GuardPropertiesTest {
     }
 
     private static void assertRefused(Map<String, String> values, String message) {
-        assertThatThrownBy(() -> bind(values)).isInstanceOf(BindException.class)
-                .satisfies(failure -> assertThat(rootMessage(failure)).contains(message));
-    }
-
-    private static String rootMessage(Throwable failure) {
-        StringBuilder messages = new StringBuilder();
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            messages.append(cause.getMessage()).append('\n');
-        }
-        return messages.toString();
+        PropertyBinding.assertRefused("runtimeclass-guard", GuardProperties.class, values, message);
     }
 
     private static GuardProperties bind(Map<String, String> values) {
-        Binder binder = new Binder(new MapConfigurationPropertySource(values));
-        return binder.bindOrCreate("runtimeclass-guard", GuardProperties.class);
+        return PropertyBinding.bind("runtimeclass-guard", GuardProperties.class, values);
     }
 }

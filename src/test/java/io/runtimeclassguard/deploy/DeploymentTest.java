@@ -18,13 +18,20 @@ import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.runtimeclassguard.config.GuardProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.springframework.util.unit.DataSize;
 
 class DeploymentTest {
 
@@ -112,6 +119,59 @@ class DeploymentTest {
         assertThat(volumes.get(tls.getName()).getSecret().getSecretName()).isNotBlank();
     }
 
+    /** The chart's defaults are the webhook's own, and each limit a platform team sets reaches it under its name. */
+    @Test
+    void admissionPortLimitsAreTheWebhooksDefaultsAndBindFromValues() {
+        GuardProperties.Admission defaults = bound(webhook(deployment())).admission();
+        GuardProperties.Admission builtIn = bound(Map.of()).admission();
+        assertThat(defaults).isEqualTo(builtIn);
+
+        GuardProperties.Admission set = bound(webhook(deployment("-f", Helm.ciValues("mtls-values.yaml").toString()))).admission();
+        assertThat(set.maxBodySize()).isEqualTo(DataSize.ofMegabytes(8));
+        assertThat(set.readTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(set.idleTimeout()).isEqualTo(Duration.ofSeconds(100));
+        assertThat(set.maxConnections()).isEqualTo(500);
+    }
+
+    @Test
+    void mutualTlsMountsTheClientCaAsADirectoryAndListsTheAllowedNames() {
+        Deployment deployment = deployment("-f", Helm.ciValues("mtls-values.yaml").toString());
+        Container container = webhook(deployment);
+        GuardProperties.Tls tls = bound(container).tls();
+        VolumeMount mount = container.getVolumeMounts().stream().filter(m -> m.getName().equals("client-ca")).findFirst().orElseThrow();
+        Volume volume = deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals("client-ca")).findFirst().orElseThrow();
+
+        assertThat(tls.clientCa()).isEqualTo(Path.of(mount.getMountPath(), "ca.crt"));
+        assertThat(tls.clientNames()).containsExactly("kube-apiserver-webhook-client");
+        assertThat(mount.getReadOnly()).isTrue();
+        assertThat(mount.getSubPath()).isNullOrEmpty();
+        assertThat(volume.getSecret().getSecretName()).isEqualTo("apiserver-webhook-client-ca");
+        assertThat(bound(webhook(deployment())).tls().mutual()).isFalse();
+    }
+
+    @Test
+    void mutualTlsWithoutItsCaIsRefused() {
+        Helm.Result result = Helm.templateFailure(Helm.CHART, "--set", "admission.mtls.enabled=true");
+
+        assertThat(result.exitCode()).isNotZero();
+        assertThat(result.stderr()).contains("set admission.mtls.clientCaSecret");
+    }
+
+    /** The webhook's settings as it would bind them from this container's environment. */
+    private static GuardProperties bound(Container container) {
+        return bound(container.getEnv().stream().filter(e -> e.getValue() != null)
+                .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue)));
+    }
+
+    private static GuardProperties bound(Map<String, String> environment) {
+        StandardEnvironment spring = new StandardEnvironment();
+        spring.getPropertySources().replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                        Map.copyOf(environment)));
+        return Binder.get(spring).bindOrCreate("runtimeclass-guard", GuardProperties.class);
+    }
+
     @Test
     void usesTheApiWithItsOwnServiceAccount() {
         Rendered rendered = Helm.template();
@@ -133,7 +193,9 @@ class DeploymentTest {
                 "RUNTIMECLASS_GUARD_MODE", "RUNTIMECLASS_GUARD_POLICY_NAMESPACE",
                 "RUNTIMECLASS_GUARD_TLS_CERTIFICATE", "RUNTIMECLASS_GUARD_TLS_PRIVATE_KEY", "JAVA_TOOL_OPTIONS",
                 "RUNTIMECLASS_GUARD_BACKSTOP_ENABLED", "RUNTIMECLASS_GUARD_BACKSTOP_NAME_PREFIX",
-                "RUNTIMECLASS_GUARD_BACKSTOP_LEASE_NAME");
+                "RUNTIMECLASS_GUARD_BACKSTOP_LEASE_NAME",
+                "RUNTIMECLASS_GUARD_ADMISSION_MAX_BODY_SIZE", "RUNTIMECLASS_GUARD_ADMISSION_READ_TIMEOUT",
+                "RUNTIMECLASS_GUARD_ADMISSION_IDLE_TIMEOUT", "RUNTIMECLASS_GUARD_ADMISSION_MAX_CONNECTIONS");
         assertThat(env.get("RUNTIMECLASS_GUARD_MODE").getValue()).isEqualTo("cluster");
         assertThat(env.get("RUNTIMECLASS_GUARD_POLICY_NAMESPACE").getValueFrom().getFieldRef().getFieldPath())
                 .isEqualTo("metadata.namespace");

@@ -34,7 +34,7 @@ class MakefileTest {
 
     @Test
     void benchTargetsRunTheHarnessUnderSrcBench() throws IOException {
-        assertThat(targets()).containsKeys("bench", "bench-start", "bench-jmh");
+        assertThat(targets()).containsKeys("bench", "bench-start", "bench-jmh", "bench-scan");
         assertThat(String.join("\n", lines())).contains("src/bench/bench.sh").contains("src/bench/start.sh");
         assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/bench.sh"))).isTrue();
         assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/start.sh"))).isTrue();

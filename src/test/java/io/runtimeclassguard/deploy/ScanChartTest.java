@@ -8,14 +8,13 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhoo
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.runtimeclassguard.scan.ScanProperties;
 import io.runtimeclassguard.scan.ScanScope;
+import io.runtimeclassguard.testing.PropertyBinding;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
 /** The chart configures the background scan through environment variables, from its values and its other templates. */
 class ScanChartTest {
@@ -23,8 +22,7 @@ class ScanChartTest {
     @Test
     void theChartsDefaultsAreTheWebhooksDefaults() {
         Map<String, String> env = env(Helm.template());
-        ScanProperties defaults = new Binder(new MapConfigurationPropertySource(Map.of()))
-                .bindOrCreate("runtimeclass-guard.scan", ScanProperties.class);
+        ScanProperties defaults = PropertyBinding.bind("runtimeclass-guard.scan", ScanProperties.class, Map.of());
 
         assertThat(env.get("RUNTIMECLASS_GUARD_SCAN_ENABLED")).isEqualTo(Boolean.toString(defaults.enabled()));
         assertThat(env.get("RUNTIMECLASS_GUARD_SCAN_PERIOD")).isEqualTo(defaults.period().toMinutes() + "m");

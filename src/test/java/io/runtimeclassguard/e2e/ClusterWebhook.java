@@ -44,10 +44,10 @@ final class ClusterWebhook implements AutoCloseable {
                 "--runtimeclass-guard.cluster.kubeconfig=" + kubeconfig,
                 "--runtimeclass-guard.tls.certificate=" + serving.writeCertificate(work.resolve("webhook.crt")),
                 "--runtimeclass-guard.tls.private-key=" + serving.writePrivateKey(work.resolve("webhook.key")),
+                "--runtimeclass-guard.admission.address=127.0.0.1",
+                "--runtimeclass-guard.admission.port=" + port,
                 "--server.address=127.0.0.1",
-                "--server.port=" + port,
-                "--management.server.address=127.0.0.1",
-                "--management.server.port=" + managementPort));
+                "--server.port=" + managementPort));
         arguments.addAll(List.of(properties));
         ConfigurableApplicationContext context = new SpringApplicationBuilder(WebhookApplication.class)
                 .run(arguments.toArray(String[]::new));

@@ -9,8 +9,6 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.ssl.DefaultSslBundleRegistry;
 import org.springframework.boot.ssl.SslBundle;
-import org.springframework.boot.ssl.SslBundles;
-import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.ssl.pem.PemSslStoreBundle;
 import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 
@@ -35,7 +33,7 @@ class ServingCertificateMetricsTest {
     @Test
     void reportsSecondsUntilTheServedCertificateExpiresAndFollowsAReload() throws Exception {
         bundles.registerBundle("admission", bundle(NOW.plus(Duration.ofDays(30))));
-        new ServingCertificateMetrics(bundles, "admission", Clock.fixed(NOW, ZoneOffset.UTC)).bindTo(registry);
+        new ServingCertificateMetrics(bundles, Clock.fixed(NOW, ZoneOffset.UTC)).bindTo(registry);
 
         assertThat(expiry()).isEqualTo(Duration.ofDays(30).toSeconds());
 
@@ -45,29 +43,10 @@ class ServingCertificateMetricsTest {
     }
 
     @Test
-    void registersNothingWhenTheServerNamesNoBundle() {
-        new ServingCertificateMetrics(bundles, "", Clock.fixed(NOW, ZoneOffset.UTC)).bindTo(registry);
-
-        assertThat(registry.getMeters()).isEmpty();
-    }
-
-    @Test
     void isNotANumberWhileTheBundleIsMissing() {
-        new ServingCertificateMetrics(bundles, "admission", Clock.fixed(NOW, ZoneOffset.UTC)).bindTo(registry);
+        new ServingCertificateMetrics(bundles, Clock.fixed(NOW, ZoneOffset.UTC)).bindTo(registry);
 
         assertThat(expiry()).isNaN();
-    }
-
-    @Test
-    void readsTheBundleTheServerIsConfiguredWith() {
-        new ApplicationContextRunner()
-                .withUserConfiguration(ServingCertificateMetrics.class)
-                .withBean(SslBundles.class, () -> bundles)
-                .withPropertyValues("server.ssl.bundle=admission")
-                .run(context -> {
-                    context.getBean(ServingCertificateMetrics.class).bindTo(registry);
-                    assertThat(expiry()).isNaN();
-                });
     }
 
     private double expiry() {

@@ -1,9 +1,8 @@
 package io.runtimeclassguard.scan;
 
+import io.runtimeclassguard.testing.PropertyBinding;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
@@ -12,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Defaults, the environment variables the chart sets, and refusals at bind time. */
 class ScanPropertiesTest {
@@ -82,19 +80,10 @@ class ScanPropertiesTest {
     }
 
     private static void assertRefused(Map<String, String> values, String message) {
-        assertThatThrownBy(() -> bind(values)).isInstanceOf(BindException.class)
-                .satisfies(failure -> assertThat(rootMessage(failure)).contains(message));
-    }
-
-    private static String rootMessage(Throwable failure) {
-        StringBuilder messages = new StringBuilder();
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            messages.append(cause.getMessage()).append('\n');
-        }
-        return messages.toString();
+        PropertyBinding.assertRefused("runtimeclass-guard.scan", ScanProperties.class, values, message);
     }
 
     private static ScanProperties bind(Map<String, String> values) {
-        return new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("runtimeclass-guard.scan", ScanProperties.class);
+        return PropertyBinding.bind("runtimeclass-guard.scan", ScanProperties.class, values);
     }
 }

@@ -2,13 +2,13 @@ package io.runtimeclassguard.standalone;
 
 import io.runtimeclassguard.startup.TrainingSet;
 import io.runtimeclassguard.startup.TrainingSet.Review;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import io.runtimeclassguard.tls.TrustedCa;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import java.io.File;
 import java.io.IOException;
@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TrainingTest {
     @Autowired
     SelfSignedCertificate certificate;
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
 
     @Test
@@ -83,7 +83,7 @@ class TrainingTest {
                 .collect(Collectors.joining(File.pathSeparator));
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classPath, "io.runtimeclassguard.Main", "--server.port=0", "--management.server.port=0"));
+                "-cp", classPath, "io.runtimeclassguard.Main", "--server.port=0", "--runtimeclass-guard.admission.port=0"));
         command.addAll(List.of(arguments));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("out.log").toFile()).start();
     }

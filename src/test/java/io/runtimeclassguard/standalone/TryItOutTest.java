@@ -2,16 +2,14 @@ package io.runtimeclassguard.standalone;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.SpringApplication;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import java.io.IOException;
@@ -19,7 +17,6 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.regex.MatchResult;
 import java.util.regex.Pattern;
@@ -40,12 +37,12 @@ class TryItOutTest {
     SelfSignedCertificate certificate;
     @Autowired
     ConfigurableApplicationContext context;
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
 
     @Test
     void printedCurlsGetAPatchAndADenial(CapturedOutput output) {
-        tryItOut.onReady(new ApplicationReadyEvent(new SpringApplication(), new String[0], context, Duration.ZERO));
+        tryItOut.onReady();
 
         List<Curl> curls = CURL.matcher(output.getOut()).results().map(Curl::new).toList();
         assertThat(output.getOut()).contains("RuntimeClass Guard is ready on https://localhost:" + port)

@@ -2,6 +2,7 @@ package io.runtimeclassguard.testing;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +19,9 @@ import java.util.TreeMap;
  * request, holding an idle keep-alive connection, seeing the server close it.
  */
 public final class RawHttpsConnection implements AutoCloseable {
+    /** A server that never answers fails the test instead of hanging it. */
+    private static final int READ_TIMEOUT_MILLIS = 30_000;
+
     private final SSLSocket socket;
     private final InputStream in;
     private final OutputStream out;
@@ -25,8 +29,9 @@ public final class RawHttpsConnection implements AutoCloseable {
     public RawHttpsConnection(SSLContext trust, int port) throws IOException {
         socket = (SSLSocket) trust.getSocketFactory().createSocket("localhost", port);
         socket.setEnabledProtocols(new String[]{"TLSv1.3"});
+        socket.setSoTimeout(READ_TIMEOUT_MILLIS);
         socket.startHandshake();
-        in = socket.getInputStream();
+        in = new BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
     }
 
@@ -86,7 +91,22 @@ public final class RawHttpsConnection implements AutoCloseable {
         } catch (SocketTimeoutException stillOpen) {
             return false;
         } finally {
-            socket.setSoTimeout(0);
+            socket.setSoTimeout(READ_TIMEOUT_MILLIS);
+        }
+    }
+
+    /** True once the server sent something or closed the connection; false if it stays silent for {@code wait}. */
+    public boolean answeredWithin(Duration wait) throws IOException {
+        socket.setSoTimeout(Math.toIntExact(wait.toMillis()));
+        in.mark(1);
+        try {
+            in.read();
+            return true;
+        } catch (SocketTimeoutException silent) {
+            return false;
+        } finally {
+            in.reset();
+            socket.setSoTimeout(READ_TIMEOUT_MILLIS);
         }
     }
 

@@ -27,7 +27,8 @@ import java.util.stream.Collectors;
  * certificate, on ports the operating system picks. Its log goes to {@code out.log} in the work directory.
  */
 public final class WebhookProcess implements AutoCloseable {
-    private static final Pattern STARTED = Pattern.compile("Netty started on port (\\d+) \\((https?)\\)");
+    /** Spring Boot's line for the management port, the admission server's for its own. */
+    private static final Pattern STARTED = Pattern.compile("(?:Netty started on port|Admission port listening on) (\\d+) \\((https?)\\)");
 
     private final Process process;
     private final Path log;
@@ -59,7 +60,7 @@ public final class WebhookProcess implements AutoCloseable {
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", classPath, "io.runtimeclassguard.Main",
-                "--server.port=0", "--management.server.port=0",
+                "--server.port=0", "--runtimeclass-guard.admission.port=0",
                 "--runtimeclass-guard.policies-dir=" + Path.of("policies").toAbsolutePath(),
                 "--runtimeclass-guard.tls.certificate=" + certificate.certificateChain(),
                 "--runtimeclass-guard.tls.private-key=" + certificate.privateKey()));

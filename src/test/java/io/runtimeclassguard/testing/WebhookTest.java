@@ -15,8 +15,8 @@ import java.lang.annotation.Target;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "management.server.port=0",
-        "runtimeclass-guard.max-body-bytes=" + WebhookTest.MAX_BODY_BYTES,
+        "runtimeclass-guard.admission.port=0",
+        "runtimeclass-guard.admission.max-body-size=" + WebhookTest.MAX_BODY_BYTES,
         // Warm enough to prove readiness waits for it, short enough for a test context (WarmUpTest: the default).
         "runtimeclass-guard.warm-up.rounds=2"})
 @Import(SwitchableClusterState.Configuration.class)

@@ -1,8 +1,8 @@
 package io.runtimeclassguard.tls;
 
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * new connections without a restart.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "management.server.port=0",
+        "runtimeclass-guard.admission.port=0",
         "runtimeclass-guard.tls.certificate=" + CertificateReloadTest.SERVED + "/tls.crt",
         "runtimeclass-guard.tls.private-key=" + CertificateReloadTest.SERVED + "/tls.key",
         "spring.ssl.bundle.watch.file.quiet-period=200ms"})
@@ -31,7 +31,7 @@ class CertificateReloadTest {
     static final String SERVED = "target/certificate-reload-test";
     private static final SelfSignedCertificate FIRST = serve(generate());
 
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
 
     @Test

@@ -1,10 +1,10 @@
 package io.runtimeclassguard.tls;
 
 import io.runtimeclassguard.testing.AdmissionLoad;
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.SecretVolume;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import javax.net.ssl.SSLContext;
 import java.net.http.HttpClient;
@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * opened once the new certificate is served presents it.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "management.server.port=0",
+        "runtimeclass-guard.admission.port=0",
         "runtimeclass-guard.tls.certificate=" + CertificateRotationUnderLoadTest.MOUNT + "/tls.crt",
         "runtimeclass-guard.tls.private-key=" + CertificateRotationUnderLoadTest.MOUNT + "/tls.key",
         "spring.ssl.bundle.watch.file.quiet-period=200ms"})
@@ -34,7 +34,7 @@ class CertificateRotationUnderLoadTest {
     private static final SelfSignedCertificate OLD = generate();
     private static final SecretVolume VOLUME = new SecretVolume(Path.of(MOUNT)).publish(OLD);
 
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
 
     @Test

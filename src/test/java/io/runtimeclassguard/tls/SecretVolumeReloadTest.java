@@ -1,9 +1,9 @@
 package io.runtimeclassguard.tls;
 
+import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.SecretVolume;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import javax.net.ssl.SSLContext;
 import java.nio.file.Path;
@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * second after the directory first watched is gone).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "management.server.port=0",
+        "runtimeclass-guard.admission.port=0",
         "runtimeclass-guard.tls.certificate=" + SecretVolumeReloadTest.MOUNT + "/tls.crt",
         "runtimeclass-guard.tls.private-key=" + SecretVolumeReloadTest.MOUNT + "/tls.key",
         "spring.ssl.bundle.watch.file.quiet-period=200ms"})
@@ -32,7 +32,7 @@ class SecretVolumeReloadTest {
     private static final SelfSignedCertificate FIRST = generate();
     private static final SecretVolume VOLUME = new SecretVolume(Path.of(MOUNT)).publish(FIRST);
 
-    @LocalServerPort
+    @LocalAdmissionPort
     int port;
 
     @Test
