@@ -118,12 +118,12 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** Closes every connection, watches included; the objects stay, as in etcd. */
-    void stop() {
+    public void stop() {
         server.shutdown();
     }
 
     /** Comes back on the same port; watches from before the restart are answered 410 Gone. */
-    void restart() {
+    public void restart() {
         dispatcher.forgetHistory();
         server = newServer();
         server.start(InetAddress.getLoopbackAddress(), port);
@@ -140,7 +140,7 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** Deletes an object by its API path without going through HTTP, for changes made while the server is down. */
-    void deleteDirectly(String path) {
+    public void deleteDirectly(String path) {
         dispatcher.handleDelete(path);
     }
 
