@@ -1,5 +1,7 @@
 package io.runtimeclassguard.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -28,12 +31,15 @@ import static org.awaitility.Awaitility.await;
 public final class LocalKubernetes implements AutoCloseable {
     static final String KUBE_BIN = "KUBE_BIN";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path bin;
     private final Path work;
     private final List<Process> processes = new ArrayList<>();
     private final Path kubeconfig;
     private final Path auditLog;
+    private String apiserverUrl;
+    private String caPem;
 
     private LocalKubernetes(Path bin, Path work) {
         this.bin = bin;
@@ -44,9 +50,14 @@ public final class LocalKubernetes implements AutoCloseable {
 
     /** Starts etcd and the apiserver and returns once {@code /readyz} says ok; stops what it started if that fails. */
     public static LocalKubernetes start(Path bin, Path work, TestPki pki) throws IOException {
+        return start(bin, work, pki, List.of());
+    }
+
+    /** As {@link #start(Path, Path, TestPki)}, with more kube-apiserver flags (feature gates, runtime config). */
+    static LocalKubernetes start(Path bin, Path work, TestPki pki, List<String> apiserverFlags) throws IOException {
         LocalKubernetes kubernetes = new LocalKubernetes(bin, work);
         try {
-            kubernetes.launch(pki);
+            kubernetes.launch(pki, apiserverFlags);
             return kubernetes;
         } catch (IOException | RuntimeException failure) {
             kubernetes.close();
@@ -54,7 +65,7 @@ public final class LocalKubernetes implements AutoCloseable {
         }
     }
 
-    private void launch(TestPki pki) throws IOException {
+    private void launch(TestPki pki, List<String> apiserverFlags) throws IOException {
         for (String binary : List.of("etcd", "kube-apiserver", "kubectl")) {
             if (!Files.isExecutable(bin.resolve(binary))) {
                 throw new IllegalStateException(KUBE_BIN + "=" + bin + " has no executable " + binary);
@@ -86,7 +97,7 @@ public final class LocalKubernetes implements AutoCloseable {
                     resources: [pods]
                 - level: None
                 """);
-        start("kube-apiserver", List.of(bin.resolve("kube-apiserver").toString(),
+        List<String> apiserver = new ArrayList<>(List.of(bin.resolve("kube-apiserver").toString(),
                 "--etcd-servers=http://127.0.0.1:" + etcdPort,
                 "--bind-address=127.0.0.1",
                 "--advertise-address=127.0.0.1",
@@ -105,28 +116,12 @@ public final class LocalKubernetes implements AutoCloseable {
                 "--service-account-signing-key-file=" + serviceAccounts.writePrivateKey(work.resolve("sa.key")),
                 "--audit-policy-file=" + auditPolicy,
                 "--audit-log-path=" + auditLog));
+        apiserver.addAll(apiserverFlags);
+        start("kube-apiserver", apiserver);
 
-        TestPki.Issued admin = pki.client("e2e-admin", List.of("system:masters"));
-        Files.writeString(kubeconfig, """
-                apiVersion: v1
-                kind: Config
-                clusters:
-                - name: local
-                  cluster:
-                    server: https://127.0.0.1:%d
-                    certificate-authority-data: %s
-                users:
-                - name: e2e-admin
-                  user:
-                    client-certificate-data: %s
-                    client-key-data: %s
-                contexts:
-                - name: local
-                  context:
-                    cluster: local
-                    user: e2e-admin
-                current-context: local
-                """.formatted(apiserverPort, base64(pki.caPem()), base64(admin.certificate()), base64(admin.privateKey())));
+        this.apiserverUrl = "https://127.0.0.1:" + apiserverPort;
+        this.caPem = pki.caPem();
+        writeKubeconfig(kubeconfig, "e2e-admin", pki.client("e2e-admin", List.of("system:masters")));
         awaitReady();
     }
 
@@ -134,8 +129,46 @@ public final class LocalKubernetes implements AutoCloseable {
         return kubeconfig;
     }
 
-    Path auditLog() {
-        return auditLog;
+    /** A kubeconfig for this apiserver that authenticates as the holder of {@code user}'s client certificate. */
+    Path kubeconfigFor(String name, TestPki.Issued user) throws IOException {
+        return writeKubeconfig(work.resolve(name + ".kubeconfig"), name, user);
+    }
+
+    private Path writeKubeconfig(Path file, String name, TestPki.Issued user) throws IOException {
+        return Files.writeString(file, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: local
+                  cluster:
+                    server: %s
+                    certificate-authority-data: %s
+                users:
+                - name: %s
+                  user:
+                    client-certificate-data: %s
+                    client-key-data: %s
+                contexts:
+                - name: local
+                  context:
+                    cluster: local
+                    user: %s
+                current-context: local
+                """.formatted(apiserverUrl, base64(caPem), name, base64(user.certificate()), base64(user.privateKey()), name));
+    }
+
+    /** The annotations of the Pod's create in the audit log (ResponseComplete), once the apiserver wrote them. */
+    Optional<JsonNode> auditAnnotations(String namespace, String podName) throws IOException {
+        for (String line : Files.readAllLines(auditLog)) {
+            JsonNode event = JSON.readTree(line);
+            JsonNode object = event.path("objectRef");
+            if (event.path("verb").asText().equals("create") && event.path("stage").asText().equals("ResponseComplete")
+                    && object.path("resource").asText().equals("pods") && object.path("subresource").isMissingNode()
+                    && object.path("namespace").asText().equals(namespace) && object.path("name").asText().equals(podName)) {
+                return Optional.of(event.path("annotations"));
+            }
+        }
+        return Optional.empty();
     }
 
     public KubernetesClient newClient() {
