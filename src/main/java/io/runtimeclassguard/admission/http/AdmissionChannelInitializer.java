@@ -40,16 +40,18 @@ public class AdmissionChannelInitializer extends ChannelInitializer<SocketChanne
     private final AdmissionReviewCodec codec;
     private final ClusterState clusterState;
     private final AdmissionConnections connections;
+    private final BodyBudget budget;
     private final GuardProperties.Admission settings;
 
     public AdmissionChannelInitializer(AdmissionTls tls, AdmissionHandler handler, AdmissionReviewCodec codec,
-                                       ClusterState clusterState, AdmissionConnections connections,
+                                       ClusterState clusterState, AdmissionConnections connections, BodyBudget budget,
                                        GuardProperties properties) {
         this.tls = tls;
         this.handler = handler;
         this.codec = codec;
         this.clusterState = clusterState;
         this.connections = connections;
+        this.budget = budget;
         this.settings = properties.admission();
     }
 
@@ -66,7 +68,7 @@ public class AdmissionChannelInitializer extends ChannelInitializer<SocketChanne
     }
 
     private AdmissionExchange newExchange(boolean keepsConnection) {
-        return new AdmissionExchange(handler, codec, clusterState, connections, settings, keepsConnection);
+        return new AdmissionExchange(handler, codec, clusterState, connections, budget, settings, keepsConnection);
     }
 
     /** Tells the exchange when the first bytes of an HTTP/1.1 request arrive, before the codec has a whole head. */
