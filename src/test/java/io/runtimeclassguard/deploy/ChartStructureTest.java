@@ -17,7 +17,7 @@ class ChartStructureTest {
     private static final Set<String> CLUSTER_SCOPED = Set.of(
             "ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration");
 
-    /** Templates are named by component; each kind comes from the file named after it. */
+    /** Templates are named by component; each kind comes from the file named after it ("kind/component" where a kind has several). */
     private static final Map<String, String> TEMPLATE_OF_KIND = Map.ofEntries(
             Map.entry("Deployment", "templates/webhook-deployment.yaml"),
             Map.entry("Service", "templates/webhook-service.yaml"),
@@ -31,7 +31,10 @@ class ChartStructureTest {
             Map.entry("ValidatingWebhookConfiguration", "templates/webhook-validating.yaml"),
             Map.entry("NetworkPolicy", "templates/webhook-networkpolicy.yaml"),
             Map.entry("ServiceMonitor", "templates/webhook-servicemonitor.yaml"),
-            Map.entry("ConfigMap", "templates/policies-configmaps.yaml"));
+            Map.entry("PrometheusRule", "templates/webhook-prometheusrule.yaml"),
+            Map.entry("HorizontalPodAutoscaler", "templates/webhook-hpa.yaml"),
+            Map.entry("ConfigMap", "templates/policies-configmaps.yaml"),
+            Map.entry("ConfigMap/dashboard", "templates/webhook-grafana-dashboard.yaml"));
 
     static Stream<Path> valuesFiles() {
         return Helm.allCiValues().stream();
@@ -41,7 +44,8 @@ class ChartStructureTest {
     void ciValuesCoverTheDocumentedScenarios() {
         assertThat(Helm.allCiValues()).extracting(p -> p.getFileName().toString()).contains(
                 "default-values.yaml", "byo-cert-values.yaml",
-                "ha-networkpolicy-servicemonitor-values.yaml", "ignore-failure-values.yaml");
+                "ha-networkpolicy-servicemonitor-values.yaml", "ignore-failure-values.yaml",
+                "monitoring-values.yaml", "autoscaling-values.yaml");
     }
 
     @ParameterizedTest
@@ -70,7 +74,9 @@ class ChartStructureTest {
             if (doc.object().getApiVersion().startsWith("cert-manager.io/")) {
                 assertThat(doc.source()).startsWith("templates/certmanager-");
             } else {
-                assertThat(doc.source()).as(kind).isEqualTo(TEMPLATE_OF_KIND.get(kind));
+                String component = doc.object().getMetadata().getLabels().get("app.kubernetes.io/component");
+                assertThat(doc.source()).as(kind)
+                        .isEqualTo(TEMPLATE_OF_KIND.getOrDefault(kind + "/" + component, TEMPLATE_OF_KIND.get(kind)));
             }
         }
     }
