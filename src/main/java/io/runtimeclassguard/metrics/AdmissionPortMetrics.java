@@ -7,12 +7,15 @@ import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.runtimeclassguard.admission.http.AdmissionConnections;
 import io.runtimeclassguard.admission.http.BodyBudget;
+import io.runtimeclassguard.admission.http.ClientCertificateRefusals;
+import io.runtimeclassguard.tls.RefusedClientCertificate;
 import org.springframework.stereotype.Component;
 
 /**
  * The admission port's own limits, read at scrape time: connections open against the cap and those refused at it,
  * request bodies held against their budget and requests refused for it, so an alert can tell a replica that turns
- * the apiserver away from one that is merely busy.
+ * the apiserver away from one that is merely busy; and, with mutual TLS, client certificates refused by reason, so a
+ * misconfigured apiserver shows as such.
  */
 @Component
 public class AdmissionPortMetrics implements MeterBinder {
@@ -21,13 +24,17 @@ public class AdmissionPortMetrics implements MeterBinder {
     public static final String BODIES_BUFFERED = "runtimeclass.guard.admission.bodies.buffered";
     public static final String BODIES_BUDGET = "runtimeclass.guard.admission.bodies.budget";
     public static final String BODIES_REFUSED = "runtimeclass.guard.admission.bodies.refused";
+    public static final String CLIENT_CERTIFICATES_REFUSED = "runtimeclass.guard.admission.client.certificates.refused";
 
     private final AdmissionConnections connections;
     private final BodyBudget bodies;
+    private final ClientCertificateRefusals refusedCertificates;
 
-    public AdmissionPortMetrics(AdmissionConnections connections, BodyBudget bodies) {
+    public AdmissionPortMetrics(AdmissionConnections connections, BodyBudget bodies,
+                                ClientCertificateRefusals refusedCertificates) {
         this.connections = connections;
         this.bodies = bodies;
+        this.refusedCertificates = refusedCertificates;
     }
 
     @Override
@@ -47,5 +54,11 @@ public class AdmissionPortMetrics implements MeterBinder {
         FunctionCounter.builder(BODIES_REFUSED, bodies, BodyBudget::refused)
                 .description("Requests answered 503 because their body did not fit in the budget of buffered bodies")
                 .register(registry);
+        for (RefusedClientCertificate.Reason reason : RefusedClientCertificate.Reason.values()) {
+            FunctionCounter.builder(CLIENT_CERTIFICATES_REFUSED, refusedCertificates, refusals -> refusals.count(reason))
+                    .tag("reason", reason.tag())
+                    .description("Client certificates refused at the TLS handshake with mutual TLS on, by reason")
+                    .register(registry);
+        }
     }
 }

@@ -87,7 +87,10 @@ class ManagementPortTest {
         assertThat(metrics.body()).contains("# TYPE jvm_memory_used_bytes gauge",
                 "# TYPE runtimeclass_guard_admission_bodies_buffered_bytes gauge",
                 "# TYPE runtimeclass_guard_admission_bodies_budget_bytes gauge",
-                "# TYPE runtimeclass_guard_admission_bodies_refused_total counter");
+                "# TYPE runtimeclass_guard_admission_bodies_refused_total counter",
+                "runtimeclass_guard_admission_client_certificates_refused_total{reason=\"no_certificate\"}",
+                "runtimeclass_guard_admission_client_certificates_refused_total{reason=\"untrusted\"}",
+                "runtimeclass_guard_admission_client_certificates_refused_total{reason=\"name_not_allowed\"}");
     }
 
     @Test

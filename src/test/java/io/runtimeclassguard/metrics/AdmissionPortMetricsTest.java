@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.runtimeclassguard.admission.http.AdmissionConnections;
 import io.runtimeclassguard.admission.http.BodyBudget;
+import io.runtimeclassguard.admission.http.ClientCertificateRefusals;
 import io.runtimeclassguard.config.GuardProperties;
 import io.runtimeclassguard.testing.PropertyBinding;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class AdmissionPortMetricsTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     AdmissionPortMetricsTest() {
-        new AdmissionPortMetrics(connections, new BodyBudget(properties)).bindTo(registry);
+        new AdmissionPortMetrics(connections, new BodyBudget(properties), new ClientCertificateRefusals()).bindTo(registry);
     }
 
     @Test

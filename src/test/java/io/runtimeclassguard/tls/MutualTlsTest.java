@@ -55,9 +55,10 @@ class MutualTlsTest {
         assertThat(refused(TrustedCa.sslContext(SERVING.caCertificate()))).isTrue();
     }
 
+    /** Same name as the configured CA, another key: the client offers the certificate, and its signature fails. */
     @Test
     void aCertificateFromAnotherCaIsRefusedAtTheHandshake() throws Exception {
-        ClientCertificates other = new ClientCertificates("some other CA");
+        ClientCertificates other = new ClientCertificates("cluster client CA");
 
         assertThat(refused(other.client("kube-apiserver-webhook-client", SERVING.caCertificate()))).isTrue();
     }
