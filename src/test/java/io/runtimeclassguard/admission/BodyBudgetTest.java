@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.runtimeclassguard.admission.http.BodyBudget;
 import io.runtimeclassguard.metrics.AdmissionPortMetrics;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.Http2Connection;
 import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.RawHttpsConnection;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
@@ -87,6 +88,23 @@ class BodyBudgetTest {
 
         try (RawHttpsConnection connection = new RawHttpsConnection(trust, port)) {
             assertThat(connection.exchange("/mutate", large).status()).isEqualTo(200);
+        }
+    }
+
+    /** HTTP/2 streams draw on the same budget as HTTP/1.1 connections; the refused stream leaves its connection be. */
+    @Test
+    void http2StreamThatWouldExceedTheBudgetIs503WithRetryAfter() throws Exception {
+        byte[] large = review(40 * 1024);
+        try (RawHttpsConnection stalled = holdMostOfTheBudget();
+             Http2Connection connection = new Http2Connection(certificate.caCertificate(), port)) {
+            Http2Connection.Answer refused = connection.open().post("/mutate", large.length).answer();
+
+            assertThat(refused.status()).isEqualTo(503);
+            assertThat(refused.headers()).containsEntry("retry-after", "1");
+            assertThat(AdmissionClient.parse(refused.body()).path("error").asText()).contains("budget of " + BUDGET + " bytes");
+
+            byte[] small = review(0);
+            assertThat(connection.open().post("/mutate", small.length).data(small, true).answer().status()).isEqualTo(200);
         }
     }
 
