@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.runtimeclassguard.WebhookApplication;
 import io.runtimeclassguard.admission.WebhookName;
+import io.runtimeclassguard.admission.http.ClientCertificateRefusals;
 import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.cluster.ClusterState;
 import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
@@ -32,6 +33,7 @@ import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.policy.kube.WorkloadKind;
 import io.runtimeclassguard.policy.evaluation.Stage;
 import io.runtimeclassguard.testing.ReviewRequestBuilder;
+import io.runtimeclassguard.tls.RefusedClientCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -41,6 +43,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,6 +55,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -64,6 +70,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
@@ -83,23 +90,28 @@ class EndToEndTest {
     private static final String WORKLOAD_WEBHOOK = WebhookName.WORKLOADS_VALIDATE.qualifiedName();
     private static final String POLICY_WEBHOOK = WebhookName.POLICIES_VALIDATE.qualifiedName();
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** The name on the client certificate the apiserver presents to the webhook, the only one it accepts. */
+    private static final String APISERVER_CLIENT_NAME = "kube-apiserver-webhook-client";
 
     private Path work;
     private LocalKubernetes kubernetes;
     private KubernetesClient admin;
     private ConfigurableApplicationContext webhook;
+    private TestPki pki;
+    private int port;
 
     @BeforeAll
     void startClusterAndWebhook() throws IOException {
         work = Files.createDirectories(Path.of("target", "e2e",
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
-        TestPki pki = new TestPki();
-        kubernetes = LocalKubernetes.start(Path.of(System.getenv(LocalKubernetes.KUBE_BIN)), work, pki);
+        pki = new TestPki();
+        port = LocalKubernetes.freePort();
+        kubernetes = LocalKubernetes.start(Path.of(System.getenv(LocalKubernetes.KUBE_BIN)), work, pki,
+                "127.0.0.1:" + port, pki.client(APISERVER_CLIENT_NAME, List.of()));
         admin = kubernetes.newClient();
         applyShippedPolicies();
 
         TestPki.Issued serving = pki.server("runtimeclass-guard");
-        int port = LocalKubernetes.freePort();
         int managementPort = LocalKubernetes.freePort();
         webhook = new SpringApplicationBuilder(WebhookApplication.class).run(
                 "--runtimeclass-guard.mode=cluster",
@@ -107,6 +119,9 @@ class EndToEndTest {
                 "--runtimeclass-guard.cluster.kubeconfig=" + kubernetes.kubeconfig(),
                 "--runtimeclass-guard.tls.certificate=" + serving.writeCertificate(work.resolve("webhook.crt")),
                 "--runtimeclass-guard.tls.private-key=" + serving.writePrivateKey(work.resolve("webhook.key")),
+                // Mutual TLS on: every scenario below reaches the webhook only with the apiserver's client certificate.
+                "--runtimeclass-guard.tls.client-ca=" + Files.writeString(work.resolve("client-ca.crt"), pki.caPem()),
+                "--runtimeclass-guard.tls.client-names=" + APISERVER_CLIENT_NAME,
                 "--runtimeclass-guard.admission.address=127.0.0.1",
                 "--runtimeclass-guard.admission.port=" + port,
                 "--server.address=127.0.0.1",
@@ -129,6 +144,27 @@ class EndToEndTest {
         if (kubernetes != null) {
             kubernetes.close();
         }
+    }
+
+    /**
+     * Every call the apiserver made in this suite carried its client certificate from the AdmissionConfiguration and
+     * was let through; a client without one is refused at the handshake, and counted as such.
+     */
+    @Test
+    void onlyTheApiserversClientCertificateGetsPastTheHandshake() throws Exception {
+        ClientCertificateRefusals refusals = webhook.getBean(ClientCertificateRefusals.class);
+        admin.pods().inNamespace("untrusted-workloads").resource(pod("through-mtls", null)).dryRun().create();
+        HttpClient withoutCertificate = HttpClient.newBuilder().sslContext(trusting(pki.caPem())).build();
+
+        Throwable refused = catchThrowable(() -> withoutCertificate.send(HttpRequest.newBuilder(
+                URI.create("https://127.0.0.1:" + port + "/mutate")).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString()));
+
+        assertThat(refused).isInstanceOf(IOException.class);
+        await("the refusal counted").atMost(TIMEOUT)
+                .until(() -> refusals.count(RefusedClientCertificate.Reason.NO_CERTIFICATE) >= 1);
+        assertThat(refusals.count(RefusedClientCertificate.Reason.UNTRUSTED)).isZero();
+        assertThat(refusals.count(RefusedClientCertificate.Reason.NAME_NOT_ALLOWED)).isZero();
     }
 
     @Test
@@ -306,6 +342,18 @@ class EndToEndTest {
             }
             admin.resource(configuration).create();
         }
+    }
+
+    private static SSLContext trusting(String caPem) throws Exception {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        trusted.setCertificateEntry("e2e-ca", CertificateFactory.getInstance("X.509")
+                .generateCertificate(new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))));
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
     }
 
     private static WebhookClientConfig loopback(String baseUrl, WebhookClientConfig inCluster) {

@@ -22,8 +22,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * etcd and a kube-apiserver on loopback, from the binaries in {@code KUBE_BIN}: RBAC, the default admission
  * plugins (RuntimeClass among them) less ServiceAccount (no controller-manager creates the default account),
- * and an audit log of Pod requests at RequestResponse. No nodes, no scheduler: Pods are admitted and stored,
- * which is all admission needs.
+ * an audit log of Pod requests at RequestResponse, and an AdmissionConfiguration that has the webhook admission
+ * plugins present a client certificate to the webhook, as README's "Mutual TLS" section shows. No nodes, no
+ * scheduler: Pods are admitted and stored, which is all admission needs.
  */
 final class LocalKubernetes implements AutoCloseable {
     static final String KUBE_BIN = "KUBE_BIN";
@@ -42,11 +43,16 @@ final class LocalKubernetes implements AutoCloseable {
         this.auditLog = work.resolve("audit.log");
     }
 
-    /** Starts etcd and the apiserver and returns once {@code /readyz} says ok; stops what it started if that fails. */
-    static LocalKubernetes start(Path bin, Path work, TestPki pki) throws IOException {
+    /**
+     * Starts etcd and the apiserver and returns once {@code /readyz} says ok; stops what it started if that fails.
+     *
+     * @param webhookHostPort where the webhook listens, as its URL names it: calls there carry {@code webhookClient}
+     */
+    static LocalKubernetes start(Path bin, Path work, TestPki pki, String webhookHostPort, TestPki.Issued webhookClient)
+            throws IOException {
         LocalKubernetes kubernetes = new LocalKubernetes(bin, work);
         try {
-            kubernetes.launch(pki);
+            kubernetes.launch(pki, webhookHostPort, webhookClient);
             return kubernetes;
         } catch (IOException | RuntimeException failure) {
             kubernetes.close();
@@ -54,7 +60,7 @@ final class LocalKubernetes implements AutoCloseable {
         }
     }
 
-    private void launch(TestPki pki) throws IOException {
+    private void launch(TestPki pki, String webhookHostPort, TestPki.Issued webhookClient) throws IOException {
         for (String binary : List.of("etcd", "kube-apiserver", "kubectl")) {
             if (!Files.isExecutable(bin.resolve(binary))) {
                 throw new IllegalStateException(KUBE_BIN + "=" + bin + " has no executable " + binary);
@@ -104,7 +110,8 @@ final class LocalKubernetes implements AutoCloseable {
                 "--service-account-key-file=" + serviceAccounts.writeCertificate(work.resolve("sa.pub")),
                 "--service-account-signing-key-file=" + serviceAccounts.writePrivateKey(work.resolve("sa.key")),
                 "--audit-policy-file=" + auditPolicy,
-                "--audit-log-path=" + auditLog));
+                "--audit-log-path=" + auditLog,
+                "--admission-control-config-file=" + admissionConfiguration(webhookHostPort, webhookClient)));
 
         TestPki.Issued admin = pki.client("e2e-admin", List.of("system:masters"));
         Files.writeString(kubeconfig, """
@@ -128,6 +135,38 @@ final class LocalKubernetes implements AutoCloseable {
                 current-context: local
                 """.formatted(apiserverPort, base64(pki.caPem()), base64(admin.certificate()), base64(admin.privateKey())));
         awaitReady();
+    }
+
+    /**
+     * README's AdmissionConfiguration, with the kubeconfig user named after the webhook's host and port (a webhook
+     * registered by URL; one behind a Service is looked up as {@code <service>.<namespace>.svc}).
+     */
+    private Path admissionConfiguration(String webhookHostPort, TestPki.Issued webhookClient) throws IOException {
+        Path kubeconfig = Files.writeString(work.resolve("webhook-kubeconfig.yaml"), """
+                apiVersion: v1
+                kind: Config
+                users:
+                  - name: "%s"
+                    user:
+                      client-certificate: %s
+                      client-key: %s
+                """.formatted(webhookHostPort, webhookClient.writeCertificate(work.resolve("webhook-client.crt")),
+                webhookClient.writePrivateKey(work.resolve("webhook-client.key"))));
+        return Files.writeString(work.resolve("admission-config.yaml"), """
+                apiVersion: apiserver.config.k8s.io/v1
+                kind: AdmissionConfiguration
+                plugins:
+                  - name: MutatingAdmissionWebhook
+                    configuration:
+                      apiVersion: apiserver.config.k8s.io/v1
+                      kind: WebhookAdmissionConfiguration
+                      kubeConfigFile: %1$s
+                  - name: ValidatingAdmissionWebhook
+                    configuration:
+                      apiVersion: apiserver.config.k8s.io/v1
+                      kind: WebhookAdmissionConfiguration
+                      kubeConfigFile: %1$s
+                """.formatted(kubeconfig));
     }
 
     Path kubeconfig() {
