@@ -44,6 +44,7 @@ class ClientCertificateRefusalsTest {
     private static final int ATTEMPTS = 3;
     private static final Duration PATIENCE = Duration.ofSeconds(20);
     private static final String CLIENT_CA_NAME = "cluster client CA";
+    private static final byte[] REVIEW = fixture("pod-create-untrusted-no-class.mutate.json");
     private static final SelfSignedCertificate SERVING = serving();
     private static final ClientCertificates APISERVER_PKI = pki();
 
@@ -60,10 +61,11 @@ class ClientCertificateRefusalsTest {
         SSLContext otherName = APISERVER_PKI.client("someone-else", SERVING.caCertificate());
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             for (SSLContext client : List.of(noCertificate, otherCa, otherName)) {
-                assertThat(refused(client)).isTrue();
+                assertThat(RawHttpsConnection.refused(client, port, "/mutate", REVIEW)).isTrue();
             }
         }
-        assertThat(status(APISERVER_PKI.client("kube-apiserver-webhook-client", SERVING.caCertificate()))).isEqualTo(200);
+        SSLContext apiserver = APISERVER_PKI.client("kube-apiserver-webhook-client", SERVING.caCertificate());
+        assertThat(RawHttpsConnection.status(apiserver, port, "/mutate", REVIEW)).isEqualTo(200);
 
         for (String reason : List.of("no_certificate", "untrusted", "name_not_allowed")) {
             assertThat(awaitCount(reason)).as(reason).isEqualTo(ATTEMPTS);
@@ -103,22 +105,6 @@ class ClientCertificateRefusalsTest {
 
     private double count(String reason) {
         return registry.get(AdmissionPortMetrics.CLIENT_CERTIFICATES_REFUSED).tag("reason", reason).functionCounter().count();
-    }
-
-    private int status(SSLContext client) throws IOException {
-        try (RawHttpsConnection connection = new RawHttpsConnection(client, port)) {
-            return connection.exchange("/mutate", fixture("pod-create-untrusted-no-class.mutate.json")).status();
-        }
-    }
-
-    /** True if the server ends the connection over the client's certificate (TLS 1.3: maybe only on the first read). */
-    private boolean refused(SSLContext client) {
-        try {
-            status(client);
-            return false;
-        } catch (IOException refusedAtTheHandshake) {
-            return true;
-        }
     }
 
     private static SelfSignedCertificate serving() {
