@@ -59,6 +59,21 @@ app.kubernetes.io/component: webhook
 {{- define "rcg.scanLeaseName" -}}{{ include "rcg.suffixedName" (dict "root" . "suffix" "scan") }}{{- end -}}
 {{- define "rcg.servingCertificateName" -}}{{ include "rcg.suffixedName" (dict "root" . "suffix" "serving") }}{{- end -}}
 
+{{/*
+The backstop admission policies are "<prefix>-enforce", "-warn", "-audit" and "-default"; the prefix leaves room for
+the longest suffix within 63 characters, and the webhook is told the same prefix.
+*/}}
+{{- define "rcg.backstopPrefix" -}}{{ include "rcg.fullname" . | trunc 54 | trimSuffix "-" }}{{- end -}}
+{{- define "rcg.backstopLeaseName" -}}{{ include "rcg.suffixedName" (dict "root" . "suffix" "backstop") }}{{- end -}}
+
+{{/*
+What a Pod webhook does when it gets no answer: the value set, or by default Ignore with the backstop on (the
+apiserver's own admission policies hold what CEL can express) and Fail without it.
+*/}}
+{{- define "rcg.podFailurePolicy" -}}
+{{- .hook.failurePolicy | default (ternary "Ignore" "Fail" .root.Values.backstop.enabled) -}}
+{{- end -}}
+
 {{/* The Secret holding tls.crt and tls.key: cert-manager's, or the one brought by the user. */}}
 {{- define "rcg.tlsSecretName" -}}
 {{- if .Values.certManager.enabled -}}

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 @Command(name = "runtimeclass-guard", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Check manifests and policies offline with the webhook's own decisions.",
         subcommands = {CheckCommand.class, ValidateCommand.class, ExplainCommand.class, AuditReportCommand.class,
-                ScanCommand.class, CommandLine.HelpCommand.class})
+                BackstopCommand.class, ScanCommand.class, CommandLine.HelpCommand.class})
 public final class Cli {
     /** Exit status when a check finds a denial or a lint finds an error. */
     public static final int FINDINGS = 1;

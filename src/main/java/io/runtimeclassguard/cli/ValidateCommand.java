@@ -2,6 +2,7 @@ package io.runtimeclassguard.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.runtimeclassguard.cluster.ManifestFolder;
+import io.runtimeclassguard.policy.backstop.BackstopGenerator;
 import io.runtimeclassguard.policy.loading.PolicyLoadResult;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import io.runtimeclassguard.policy.kube.RuntimeClassCatalog;
@@ -44,6 +45,7 @@ final class ValidateCommand implements Callable<Integer> {
         errors.addAll(contents.problems());
         List<PolicyProblem> warnings = new ArrayList<>(result.warnings());
         warnings.addAll(missingClasses(result, contents.snapshot().runtimeClasses()));
+        warnings.addAll(BackstopGenerator.limitations(result.policies(), contents.snapshot().runtimeClasses()));
         if (output == Cli.Output.json) {
             ObjectNode node = Json.MAPPER.createObjectNode();
             node.put("valid", errors.isEmpty());

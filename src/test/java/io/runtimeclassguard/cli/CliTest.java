@@ -253,7 +253,7 @@ class CliTest {
         Run run = run("scna", "policies");
 
         assertThat(run.status()).isEqualTo(2);
-        assertThat(run.err()).contains("unknown command \"scna\"; the commands are: check, validate, explain, audit-report, scan, help.")
+        assertThat(run.err()).contains("unknown command \"scna\"; the commands are: check, validate, explain, audit-report, backstop, scan, help.")
                 .contains("Without a command, or with only --name=value properties, the webhook starts.");
         assertThat(run.out()).isEmpty();
     }

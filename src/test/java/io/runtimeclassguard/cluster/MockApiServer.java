@@ -1,5 +1,9 @@
 package io.runtimeclassguard.cluster;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -7,7 +11,11 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.crud.AttributeSet;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
@@ -33,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A fabric8 mock apiserver in CRUD mode on loopback that can go away and come back on the same port with its
  * objects intact, like an apiserver restart. After a restart it no longer remembers history: a watch that
  * resumes from an older resourceVersion gets {@code 410 Gone}, as from a real apiserver whose watch cache
- * has moved on, and the client has to relist.
+ * has moved on, and the client has to relist. A server-side apply to an existing object replaces each top-level field
+ * it sends except metadata, which is what it comes to for an admission policy's spec (atomic lists throughout).
  *
  * <p>A {@link #paginating()} one also answers a LIST that sets {@code limit} a page at a time with a
  * {@code continue} token, as an apiserver does (the CRUD mock alone returns everything at once): the first page
@@ -109,12 +118,12 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** Closes every connection, watches included; the objects stay, as in etcd. */
-    void stop() {
+    public void stop() {
         server.shutdown();
     }
 
     /** Comes back on the same port; watches from before the restart are answered 410 Gone. */
-    void restart() {
+    public void restart() {
         dispatcher.forgetHistory();
         server = newServer();
         server.start(InetAddress.getLoopbackAddress(), port);
@@ -131,7 +140,7 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** Deletes an object by its API path without going through HTTP, for changes made while the server is down. */
-    void deleteDirectly(String path) {
+    public void deleteDirectly(String path) {
         dispatcher.handleDelete(path);
     }
 
@@ -141,6 +150,8 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     private static final class ForgetfulCrudDispatcher extends KubernetesCrudDispatcher {
+        private static final ObjectMapper JSON = new ObjectMapper();
+
         private final boolean paginating;
         private final List<String> pagedLists = new CopyOnWriteArrayList<>();
         private final Map<String, List<String>> frozenLists = new ConcurrentHashMap<>();
@@ -160,6 +171,35 @@ public final class MockApiServer implements AutoCloseable {
 
         void forgetHistory() {
             oldestWatchable = requestResourceVersion();
+        }
+
+        @Override
+        public MockResponse handlePatch(RecordedRequest request) {
+            String contentType = request.getHeader("Content-Type");
+            if (contentType == null || !contentType.startsWith("application/apply-patch")) {
+                return super.handlePatch(request);
+            }
+            String path = URI.create(request.getPath()).getRawPath();
+            MockResponse stored = super.handleGet(path);
+            if (stored.code() != 200) {
+                return stored;
+            }
+            ObjectNode object;
+            JsonNode applied;
+            try {
+                object = (ObjectNode) JSON.readTree(stored.getBody().readUtf8());
+                applied = JSON.readTree(request.getBody().readUtf8());
+            } catch (JsonProcessingException malformed) {
+                return new MockResponse().setResponseCode(400);
+            }
+            applied.properties().forEach(field -> {
+                if (!field.getKey().equals("metadata")) {
+                    object.set(field.getKey(), field.getValue());
+                }
+            });
+            Headers json = request.getHeaders().newBuilder().set("Content-Type", "application/json").build();
+            return super.handleUpdate(new RecordedRequest(request.getHttpVersion(), HttpMethod.PUT, path, json,
+                    new Buffer().writeUtf8(object.toString())));
         }
 
         @Override

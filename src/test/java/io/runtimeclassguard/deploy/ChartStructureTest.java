@@ -15,7 +15,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ChartStructureTest {
 
     private static final Set<String> CLUSTER_SCOPED = Set.of(
-            "ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration");
+            "ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+            "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
+            "MutatingAdmissionPolicyBinding");
 
     /** Templates are named by component; each kind comes from the file named after it ("kind/component" where a kind has several). */
     private static final Map<String, String> TEMPLATE_OF_KIND = Map.ofEntries(
@@ -34,7 +36,11 @@ class ChartStructureTest {
             Map.entry("PrometheusRule", "templates/webhook-prometheusrule.yaml"),
             Map.entry("HorizontalPodAutoscaler", "templates/webhook-hpa.yaml"),
             Map.entry("ConfigMap", "templates/policies-configmaps.yaml"),
-            Map.entry("ConfigMap/dashboard", "templates/webhook-grafana-dashboard.yaml"));
+            Map.entry("ConfigMap/dashboard", "templates/webhook-grafana-dashboard.yaml"),
+            Map.entry("ValidatingAdmissionPolicy", "templates/backstop-validating.yaml"),
+            Map.entry("ValidatingAdmissionPolicyBinding", "templates/backstop-validating.yaml"),
+            Map.entry("MutatingAdmissionPolicy", "templates/backstop-mutating.yaml"),
+            Map.entry("MutatingAdmissionPolicyBinding", "templates/backstop-mutating.yaml"));
 
     static Stream<Path> valuesFiles() {
         return Helm.allCiValues().stream();

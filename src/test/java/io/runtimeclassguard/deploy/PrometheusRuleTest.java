@@ -142,12 +142,19 @@ class PrometheusRuleTest {
 
     @Test
     void descriptionsSayWhatAnOutageDoesUnderTheConfiguredFailurePolicy() {
-        String failClosed = alert(AlertRule.defaults(), "RuntimeClassGuardNoReadyReplica").annotations().get("description");
-        String failOpen = alert(AlertRule.all(Helm.template("-f", Helm.ciValues("ignore-failure-values.yaml").toString(),
-                "--set", "prometheusRule.enabled=true")), "RuntimeClassGuardNoReadyReplica").annotations().get("description");
+        assertThat(noReadyReplicaDescription()).contains("only its backstop admission policies enforce the policies");
+        assertThat(noReadyReplicaDescription("--set", "backstop.enabled=false")).contains("refuses every Pod creation");
+        assertThat(noReadyReplicaDescription("--set", "webhooks.pods.mutate.failurePolicy=Fail"))
+                .contains("refuses every Pod creation");
+        assertThat(noReadyReplicaDescription("-f", Helm.ciValues("ignore-failure-values.yaml").toString()))
+                .contains("admits Pods unchecked");
+    }
 
-        assertThat(failClosed).contains("refuses every Pod creation");
-        assertThat(failOpen).contains("admits Pods unchecked");
+    private static String noReadyReplicaDescription(String... values) {
+        List<String> arguments = new ArrayList<>(List.of(values));
+        arguments.addAll(List.of("--set", "prometheusRule.enabled=true"));
+        return alert(AlertRule.all(Helm.template(arguments.toArray(String[]::new))), "RuntimeClassGuardNoReadyReplica")
+                .annotations().get("description");
     }
 
     private static AlertRule alert(List<AlertRule> rules, String name) {

@@ -31,33 +31,68 @@ class RbacTest {
     /** What the background scan lists: every kind it reads, and nothing but list. */
     private static final List<Tuple> SCAN_LISTS = ScannedKind.OWNERS_FIRST.stream()
             .map(kind -> tuple(kind.group(), kind.resource(), Set.of("list"))).toList();
+    /** The backstop writer: get and patch of the chart's own admission policies, never create or delete. */
+    private static final List<Tuple> BACKSTOP_PATCHES = List.of(
+            tuple("admissionregistration.k8s.io", "validatingadmissionpolicies", Set.of("get", "patch")),
+            tuple("admissionregistration.k8s.io", "mutatingadmissionpolicies", Set.of("get", "patch")));
+    private static final List<Tuple> LEASES = List.of(
+            tuple("coordination.k8s.io", "leases", Set.of("create")),
+            tuple("coordination.k8s.io", "leases", Set.of("get", "patch")));
 
     private final Rendered rendered = Helm.template();
 
     @Test
-    void clusterRoleReadsNamespacesAndRuntimeClassesAndListsWhatTheScanReads() {
-        assertThat(expand(rendered.single(ClusterRole.class).getRules()))
-                .containsExactlyInAnyOrderElementsOf(concat(READS, SCAN_LISTS));
+    void clusterRoleReadsNamespacesAndRuntimeClassesListsWhatTheScanReadsAndPatchesOnlyTheBackstopPolicies() {
+        List<PolicyRule> rules = rendered.single(ClusterRole.class).getRules();
+
+        assertThat(expand(rules)).containsExactlyInAnyOrderElementsOf(concat(READS, SCAN_LISTS, BACKSTOP_PATCHES));
+        List<String> chartPolicies = rendered.objects().stream()
+                .filter(object -> object.getKind().endsWith("AdmissionPolicy"))
+                .map(object -> object.getMetadata().getName()).toList();
+        assertThat(rules.stream().filter(rule -> rule.getResources().getFirst().endsWith("admissionpolicies"))
+                .flatMap(rule -> rule.getResourceNames().stream()))
+                .containsExactlyInAnyOrder("rcg-runtimeclass-guard-enforce", "rcg-runtimeclass-guard-warn",
+                        "rcg-runtimeclass-guard-audit", "rcg-runtimeclass-guard-default")
+                .containsAll(chartPolicies);
     }
 
     @Test
-    void roleReadsConfigMapsWritesEventsAndHoldsTheScanLeaseInTheReleaseNamespaceOnly() {
+    void roleReadsConfigMapsWritesEventsAndHoldsTheBackstopAndScanLeasesInTheReleaseNamespaceOnly() {
         Role role = rendered.single(Role.class);
 
         assertThat(role.getMetadata().getNamespace()).isEqualTo(Helm.NAMESPACE);
-        assertThat(expand(role.getRules())).containsExactlyInAnyOrderElementsOf(concat(NAMESPACE_RULES, List.of(
-                tuple("coordination.k8s.io", "leases", Set.of("create")),
-                tuple("coordination.k8s.io", "leases", Set.of("get", "patch")))));
+        assertThat(expand(role.getRules())).containsExactlyInAnyOrderElementsOf(concat(NAMESPACE_RULES, LEASES));
         assertThat(role.getRules()).filteredOn(rule -> rule.getResourceNames() != null && !rule.getResourceNames().isEmpty())
                 .singleElement().satisfies(rule -> {
                     assertThat(rule.getResources()).containsExactly("leases");
-                    assertThat(rule.getResourceNames()).containsExactly(ScanChartTest.leaseName(rendered));
+                    assertThat(rule.getResourceNames()).containsExactlyInAnyOrder("rcg-runtimeclass-guard-backstop",
+                            "rcg-runtimeclass-guard-scan");
                 });
     }
 
     @Test
-    void withoutTheScanItListsNothingAndHoldsNoLease() {
+    void withoutTheScanItListsNothingAndHoldsOnlyTheBackstopLease() {
         Rendered off = Helm.template("--set", "scan.enabled=false");
+
+        assertThat(expand(off.single(ClusterRole.class).getRules()))
+                .containsExactlyInAnyOrderElementsOf(concat(READS, BACKSTOP_PATCHES));
+        assertThat(expand(off.single(Role.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(NAMESPACE_RULES, LEASES));
+        assertThat(off.single(Role.class).getRules()).flatExtracting(PolicyRule::getResourceNames)
+                .containsExactly("rcg-runtimeclass-guard-backstop");
+    }
+
+    @Test
+    void withoutTheBackstopNothingAboutAdmissionPoliciesIsGrantedAndOnlyTheScanLeaseIsHeld() {
+        Rendered off = Helm.template("--set", "backstop.enabled=false");
+
+        assertThat(expand(off.single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(READS, SCAN_LISTS));
+        assertThat(off.single(Role.class).getRules()).flatExtracting(PolicyRule::getResourceNames)
+                .containsExactly("rcg-runtimeclass-guard-scan");
+    }
+
+    @Test
+    void withNeitherNoLeaseIsHeld() {
+        Rendered off = Helm.template("--set", "scan.enabled=false", "--set", "backstop.enabled=false");
 
         assertThat(expand(off.single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(READS);
         assertThat(expand(off.single(Role.class).getRules())).containsExactlyInAnyOrderElementsOf(NAMESPACE_RULES);
@@ -68,9 +103,10 @@ class RbacTest {
         Rendered reports = Helm.template("--set", "scan.reports.enabled=true");
 
         assertThat(expand(reports.single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(READS,
-                SCAN_LISTS, List.of(tuple("openreports.io", "reports", Set.of("get", "list", "create", "update", "delete")))));
+                SCAN_LISTS, BACKSTOP_PATCHES,
+                List.of(tuple("openreports.io", "reports", Set.of("get", "list", "create", "update", "delete")))));
         assertThat(expand(Helm.template("--set", "scan.enabled=false", "--set", "scan.reports.enabled=true")
-                .single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(READS);
+                .single(ClusterRole.class).getRules())).containsExactlyInAnyOrderElementsOf(concat(READS, BACKSTOP_PATCHES));
     }
 
     @Test
@@ -107,9 +143,13 @@ class RbacTest {
             assertThat(rule.getVerbs()).doesNotContain("*", "escalate", "bind", "impersonate");
             assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
         });
+        // Names narrow a grant: only the backstop's own admission policies and the Leases are named, and a named
+        // rule never creates, deletes or lists.
         assertThat(rules).filteredOn(rule -> rule.getResourceNames() != null && !rule.getResourceNames().isEmpty())
-                .as("only the scan's own Lease is named").singleElement()
-                .satisfies(rule -> assertThat(rule.getApiGroups()).containsExactly("coordination.k8s.io"));
+                .extracting(rule -> rule.getApiGroups().getFirst())
+                .containsExactlyInAnyOrder("admissionregistration.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io");
+        assertThat(rules).filteredOn(rule -> rule.getResourceNames() != null && !rule.getResourceNames().isEmpty())
+                .allSatisfy(rule -> assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "patch"));
         assertThat(rendered.single(ClusterRole.class).getAggregationRule()).isNull();
     }
 

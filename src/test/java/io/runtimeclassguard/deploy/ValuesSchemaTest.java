@@ -50,6 +50,7 @@ class ValuesSchemaTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource({
         "webhooks.pods.mutate.failurePolicy=Maybe",
+        "backstop.mutating=sometimes",
         "webhooks.pods.validate.timeoutSeconds=31",
         "webhooks.workloads.timeoutSeconds=0",
         "replicaCount=0",

@@ -127,17 +127,38 @@ class WebhookConfigurationTest {
     }
 
     @Test
-    void defaultsFailClosedOnPodsAndOpenOnWorkloadsAndPolicies() {
+    void withTheBackstopByDefaultEveryWebhookFailsOpen() {
         Rendered rendered = Helm.template();
         MutatingWebhook mutate = rendered.single(MutatingWebhookConfiguration.class).getWebhooks().getFirst();
         ValidatingWebhookConfiguration validating = rendered.single(ValidatingWebhookConfiguration.class);
 
-        assertThat(mutate.getFailurePolicy()).isEqualTo("Fail");
+        assertThat(mutate.getFailurePolicy()).isEqualTo("Ignore");
         assertThat(mutate.getTimeoutSeconds()).isEqualTo(5);
-        assertThat(validating(validating, PODS_VALIDATE).getFailurePolicy()).isEqualTo("Fail");
+        assertThat(validating(validating, PODS_VALIDATE).getFailurePolicy()).isEqualTo("Ignore");
         assertThat(validating(validating, PODS_VALIDATE).getTimeoutSeconds()).isEqualTo(5);
         assertThat(validating(validating, WORKLOADS).getFailurePolicy()).isEqualTo("Ignore");
         assertThat(validating(validating, POLICIES).getFailurePolicy()).isEqualTo("Ignore");
+    }
+
+    @Test
+    void withoutTheBackstopThePodWebhooksFailClosed() {
+        Rendered rendered = Helm.template("--set", "backstop.enabled=false");
+        MutatingWebhook mutate = rendered.single(MutatingWebhookConfiguration.class).getWebhooks().getFirst();
+        ValidatingWebhookConfiguration validating = rendered.single(ValidatingWebhookConfiguration.class);
+
+        assertThat(mutate.getFailurePolicy()).isEqualTo("Fail");
+        assertThat(validating(validating, PODS_VALIDATE).getFailurePolicy()).isEqualTo("Fail");
+        assertThat(validating(validating, WORKLOADS).getFailurePolicy()).isEqualTo("Ignore");
+    }
+
+    @Test
+    void anExplicitPodFailurePolicyWinsOverTheBackstopDefault() {
+        Rendered rendered = Helm.template("--set", "webhooks.pods.validate.failurePolicy=Fail");
+
+        assertThat(validating(rendered.single(ValidatingWebhookConfiguration.class), PODS_VALIDATE).getFailurePolicy())
+                .isEqualTo("Fail");
+        assertThat(rendered.single(MutatingWebhookConfiguration.class).getWebhooks().getFirst().getFailurePolicy())
+                .isEqualTo("Ignore");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.runtimeclassguard.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -22,19 +25,21 @@ import static org.awaitility.Awaitility.await;
 /**
  * etcd and a kube-apiserver on loopback, from the binaries in {@code KUBE_BIN}: RBAC, the default admission
  * plugins (RuntimeClass among them) less ServiceAccount (no controller-manager creates the default account),
- * an audit log of Pod requests at RequestResponse, and an AdmissionConfiguration that has the webhook admission
- * plugins present a client certificate to the webhook, as README's "Mutual TLS" section shows. No nodes, no
- * scheduler: Pods are admitted and stored, which is all admission needs.
+ * and an audit log of Pod requests at RequestResponse. No nodes, no scheduler: Pods are admitted and stored,
+ * which is all admission needs.
  */
 final class LocalKubernetes implements AutoCloseable {
     static final String KUBE_BIN = "KUBE_BIN";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path bin;
     private final Path work;
     private final List<Process> processes = new ArrayList<>();
     private final Path kubeconfig;
     private final Path auditLog;
+    private String apiserverUrl;
+    private String caPem;
 
     private LocalKubernetes(Path bin, Path work) {
         this.bin = bin;
@@ -43,16 +48,16 @@ final class LocalKubernetes implements AutoCloseable {
         this.auditLog = work.resolve("audit.log");
     }
 
-    /**
-     * Starts etcd and the apiserver and returns once {@code /readyz} says ok; stops what it started if that fails.
-     *
-     * @param webhookHostPort where the webhook listens, as its URL names it: calls there carry {@code webhookClient}
-     */
-    static LocalKubernetes start(Path bin, Path work, TestPki pki, String webhookHostPort, TestPki.Issued webhookClient)
-            throws IOException {
+    /** Starts etcd and the apiserver and returns once {@code /readyz} says ok; stops what it started if that fails. */
+    static LocalKubernetes start(Path bin, Path work, TestPki pki) throws IOException {
+        return start(bin, work, pki, List.of());
+    }
+
+    /** As {@link #start(Path, Path, TestPki)}, with more kube-apiserver flags (feature gates, runtime config). */
+    static LocalKubernetes start(Path bin, Path work, TestPki pki, List<String> apiserverFlags) throws IOException {
         LocalKubernetes kubernetes = new LocalKubernetes(bin, work);
         try {
-            kubernetes.launch(pki, webhookHostPort, webhookClient);
+            kubernetes.launch(pki, apiserverFlags);
             return kubernetes;
         } catch (IOException | RuntimeException failure) {
             kubernetes.close();
@@ -60,7 +65,7 @@ final class LocalKubernetes implements AutoCloseable {
         }
     }
 
-    private void launch(TestPki pki, String webhookHostPort, TestPki.Issued webhookClient) throws IOException {
+    private void launch(TestPki pki, List<String> apiserverFlags) throws IOException {
         for (String binary : List.of("etcd", "kube-apiserver", "kubectl")) {
             if (!Files.isExecutable(bin.resolve(binary))) {
                 throw new IllegalStateException(KUBE_BIN + "=" + bin + " has no executable " + binary);
@@ -92,7 +97,7 @@ final class LocalKubernetes implements AutoCloseable {
                     resources: [pods]
                 - level: None
                 """);
-        start("kube-apiserver", List.of(bin.resolve("kube-apiserver").toString(),
+        List<String> apiserver = new ArrayList<>(List.of(bin.resolve("kube-apiserver").toString(),
                 "--etcd-servers=http://127.0.0.1:" + etcdPort,
                 "--bind-address=127.0.0.1",
                 "--advertise-address=127.0.0.1",
@@ -110,20 +115,36 @@ final class LocalKubernetes implements AutoCloseable {
                 "--service-account-key-file=" + serviceAccounts.writeCertificate(work.resolve("sa.pub")),
                 "--service-account-signing-key-file=" + serviceAccounts.writePrivateKey(work.resolve("sa.key")),
                 "--audit-policy-file=" + auditPolicy,
-                "--audit-log-path=" + auditLog,
-                "--admission-control-config-file=" + admissionConfiguration(webhookHostPort, webhookClient)));
+                "--audit-log-path=" + auditLog));
+        apiserver.addAll(apiserverFlags);
+        start("kube-apiserver", apiserver);
 
-        TestPki.Issued admin = pki.client("e2e-admin", List.of("system:masters"));
-        Files.writeString(kubeconfig, """
+        this.apiserverUrl = "https://127.0.0.1:" + apiserverPort;
+        this.caPem = pki.caPem();
+        writeKubeconfig(kubeconfig, "e2e-admin", pki.client("e2e-admin", List.of("system:masters")));
+        awaitReady();
+    }
+
+    Path kubeconfig() {
+        return kubeconfig;
+    }
+
+    /** A kubeconfig for this apiserver that authenticates as the holder of {@code user}'s client certificate. */
+    Path kubeconfigFor(String name, TestPki.Issued user) throws IOException {
+        return writeKubeconfig(work.resolve(name + ".kubeconfig"), name, user);
+    }
+
+    private Path writeKubeconfig(Path file, String name, TestPki.Issued user) throws IOException {
+        return Files.writeString(file, """
                 apiVersion: v1
                 kind: Config
                 clusters:
                 - name: local
                   cluster:
-                    server: https://127.0.0.1:%d
+                    server: %s
                     certificate-authority-data: %s
                 users:
-                - name: e2e-admin
+                - name: %s
                   user:
                     client-certificate-data: %s
                     client-key-data: %s
@@ -131,50 +152,23 @@ final class LocalKubernetes implements AutoCloseable {
                 - name: local
                   context:
                     cluster: local
-                    user: e2e-admin
+                    user: %s
                 current-context: local
-                """.formatted(apiserverPort, base64(pki.caPem()), base64(admin.certificate()), base64(admin.privateKey())));
-        awaitReady();
+                """.formatted(apiserverUrl, base64(caPem), name, base64(user.certificate()), base64(user.privateKey()), name));
     }
 
-    /**
-     * README's AdmissionConfiguration, with the kubeconfig user named after the webhook's host and port (a webhook
-     * registered by URL; one behind a Service is looked up as {@code <service>.<namespace>.svc}).
-     */
-    private Path admissionConfiguration(String webhookHostPort, TestPki.Issued webhookClient) throws IOException {
-        Path kubeconfig = Files.writeString(work.resolve("webhook-kubeconfig.yaml"), """
-                apiVersion: v1
-                kind: Config
-                users:
-                  - name: "%s"
-                    user:
-                      client-certificate: %s
-                      client-key: %s
-                """.formatted(webhookHostPort, webhookClient.writeCertificate(work.resolve("webhook-client.crt")),
-                webhookClient.writePrivateKey(work.resolve("webhook-client.key"))));
-        return Files.writeString(work.resolve("admission-config.yaml"), """
-                apiVersion: apiserver.config.k8s.io/v1
-                kind: AdmissionConfiguration
-                plugins:
-                  - name: MutatingAdmissionWebhook
-                    configuration:
-                      apiVersion: apiserver.config.k8s.io/v1
-                      kind: WebhookAdmissionConfiguration
-                      kubeConfigFile: %1$s
-                  - name: ValidatingAdmissionWebhook
-                    configuration:
-                      apiVersion: apiserver.config.k8s.io/v1
-                      kind: WebhookAdmissionConfiguration
-                      kubeConfigFile: %1$s
-                """.formatted(kubeconfig));
-    }
-
-    Path kubeconfig() {
-        return kubeconfig;
-    }
-
-    Path auditLog() {
-        return auditLog;
+    /** The annotations of the Pod's create in the audit log (ResponseComplete), once the apiserver wrote them. */
+    Optional<JsonNode> auditAnnotations(String namespace, String podName) throws IOException {
+        for (String line : Files.readAllLines(auditLog)) {
+            JsonNode event = JSON.readTree(line);
+            JsonNode object = event.path("objectRef");
+            if (event.path("verb").asText().equals("create") && event.path("stage").asText().equals("ResponseComplete")
+                    && object.path("resource").asText().equals("pods") && object.path("subresource").isMissingNode()
+                    && object.path("namespace").asText().equals(namespace) && object.path("name").asText().equals(podName)) {
+                return Optional.of(event.path("annotations"));
+            }
+        }
+        return Optional.empty();
     }
 
     KubernetesClient newClient() {

@@ -1,0 +1,310 @@
+package io.runtimeclassguard.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.runtimeclassguard.cluster.ClusterSnapshot;
+import io.runtimeclassguard.metrics.BackstopMetrics;
+import io.runtimeclassguard.policy.backstop.BackstopScope;
+import io.runtimeclassguard.policy.evaluation.Decision;
+import io.runtimeclassguard.policy.evaluation.Evaluator;
+import io.runtimeclassguard.policy.evaluation.Stage;
+import io.runtimeclassguard.policy.kube.ReviewRequest;
+import io.runtimeclassguard.policy.kube.WorkloadKind;
+import io.runtimeclassguard.policy.model.Mode;
+import io.runtimeclassguard.testing.ReviewRequestBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static io.runtimeclassguard.e2e.Fixtures.pod;
+import static io.runtimeclassguard.e2e.Fixtures.policyConfigMap;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The backstop on a real kube-apiserver. Installed as the chart installs it (its placeholder admission policies and
+ * bindings, its RBAC, its Pod webhooks failing open), the webhook writes the policy set into the admission policies
+ * with nothing but the chart's RBAC and follows a policy ConfigMap edit; then, with the webhook stopped, the
+ * apiserver enforces the policy set itself. Each command a user would type is written with its output to
+ * {@code transcript.txt} in the run's folder.
+ */
+@Tag("e2e")
+@ExtendWith(EndToEndCondition.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+abstract class BackstopOutageTest {
+    /** The order of the one test that needs the webhook running. */
+    static final int WEBHOOK_UP = 1;
+    /** The order of the tests that stop the webhook first (once: it is not started again). */
+    static final int WEBHOOK_DOWN = 2;
+    private static final Duration TIMEOUT = Duration.ofSeconds(120);
+    private static final String UNCONSTRAINED = "e2e-free";
+    private static final String EDITED = "e2e-edit";
+    private static final BackstopScope SCOPE = new BackstopScope(BackstopScope.DEFAULT_PREFIX, List.of());
+
+    private final List<String> apiserverFlags;
+    private final boolean mutatingServed;
+    LocalKubernetes kubernetes;
+    KubernetesClient admin;
+    private ClusterWebhook webhook;
+    private ClusterSnapshot lastSnapshot;
+    private Path transcript;
+
+    BackstopOutageTest(List<String> apiserverFlags, boolean mutatingServed) {
+        this.apiserverFlags = List.copyOf(apiserverFlags);
+        this.mutatingServed = mutatingServed;
+    }
+
+    @BeforeAll
+    void installAndLetTheWebhookWriteTheBackstop() throws IOException {
+        Path work = Files.createDirectories(Path.of("target", "e2e", LocalDateTime.now()
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + getClass().getSimpleName())).toAbsolutePath();
+        transcript = work.resolve("transcript.txt");
+        TestPki pki = new TestPki();
+        kubernetes = LocalKubernetes.start(Path.of(System.getenv(LocalKubernetes.KUBE_BIN)), work, pki, apiserverFlags);
+        admin = kubernetes.newClient();
+        Fixtures.applyShippedPolicies(admin);
+        Fixtures.createNamespace(admin, UNCONSTRAINED);
+        Fixtures.createNamespace(admin, EDITED);
+
+        Chart chart = new Chart(admin, work);
+        List<String> templates = new ArrayList<>(List.of("webhook-rbac.yaml", "backstop-validating.yaml"));
+        if (mutatingServed) {
+            templates.add("backstop-mutating.yaml");
+        }
+        List<HasMetadata> installed = chart.render(List.of("backstop.mutating=" + (mutatingServed ? "on" : "off")),
+                templates.toArray(String[]::new));
+        installed.forEach(object -> admin.resource(object).create());
+
+        TestPki.Issued serviceAccount = pki.client(serviceAccountUser(installed),
+                List.of("system:serviceaccounts", "system:serviceaccounts:" + Chart.NAMESPACE));
+        webhook = ClusterWebhook.start(kubernetes.kubeconfigFor("webhook", serviceAccount), pki, work,
+                "--runtimeclass-guard.backstop.enabled=true");
+        chart.registerWebhooks(webhook.baseUrl(), pki.caPem());
+        await("the backstop written and in step").atMost(TIMEOUT).until(this::backstopInStep);
+        await("the backstop in force in the apiserver").atMost(TIMEOUT)
+                .until(() -> backstopDenial("untrusted-workloads", "standard").isPresent());
+    }
+
+    @AfterAll
+    void stopAll() {
+        if (webhook != null) {
+            webhook.close();
+        }
+        if (admin != null) {
+            admin.close();
+        }
+        if (kubernetes != null) {
+            kubernetes.close();
+        }
+    }
+
+    @Test
+    @Order(WEBHOOK_UP)
+    void theBackstopFollowsAPolicyConfigMapEdit() {
+        assertThat(webhook.running()).as("this test runs before the webhook is stopped").isTrue();
+        admin.resource(policyConfigMap("policy-e2e-edit", editPolicy("[gvisor]"))).create();
+        await("policy e2e-edit in the backstop").atMost(TIMEOUT)
+                .until(() -> backstopDenial(EDITED, "kata").isPresent());
+
+        admin.resource(policyConfigMap("policy-e2e-edit", editPolicy("[gvisor, kata]"))).update();
+
+        await("the edit in the backstop").atMost(TIMEOUT)
+                .until(() -> backstopDenial(EDITED, "kata").isEmpty() && backstopInStep());
+    }
+
+    @Test
+    @Order(WEBHOOK_DOWN)
+    void aPodNamingADisallowedClassIsDeniedWithTheWebhooksMessage() {
+        Pod pod = pod("standard-pod", "standard");
+        Decision expected = validate(podRequest("untrusted-workloads", pod));
+        assertThat(expected.allowed()).isFalse();
+
+        LocalKubernetes.Kubectl kubectl = create("untrusted-workloads", pod);
+
+        assertThat(kubectl.exitCode()).isOne();
+        assertThat(kubectl.stderr()).contains("pods \"standard-pod\" is forbidden: " + refusedBy(Mode.ENFORCE)
+                + " denied request: " + expected.message());
+    }
+
+    @Test
+    @Order(WEBHOOK_DOWN)
+    void aWorkloadTemplateNamingADisallowedClassIsDenied() {
+        Deployment deployment = Fixtures.deployment("web", "standard");
+        Decision expected = validate(ReviewRequestBuilder.workload(WorkloadKind.DEPLOYMENT, "untrusted-workloads")
+                .name("web").user("e2e-admin", "system:masters").runtimeClass("standard").build());
+        assertThat(expected.allowed()).isFalse();
+
+        KubernetesClientException denial = catchThrowableOfType(KubernetesClientException.class,
+                () -> admin.apps().deployments().inNamespace("untrusted-workloads").resource(deployment).create());
+
+        assertThat(denial.getMessage()).contains(refusedBy(Mode.ENFORCE) + " denied request: " + expected.message());
+    }
+
+    @Test
+    @Order(WEBHOOK_DOWN)
+    void aPodInAnUnconstrainedNamespaceIsCreated() {
+        LocalKubernetes.Kubectl kubectl = create(UNCONSTRAINED, pod("free", "standard"));
+
+        assertThat(kubectl.exitCode()).as(kubectl.stderr()).isZero();
+        assertThat(kubectl.stdout()).contains("pod/free created");
+        assertThat(kubectl.stderr()).isEmpty();
+    }
+
+    @Test
+    @Order(WEBHOOK_DOWN)
+    void aWarnModeViolationIsCreatedWithAWarning() {
+        Pod pod = pod("warned", "kata");
+        Decision expected = validate(podRequest("staging-web", pod));
+        assertThat(expected.allowed()).isTrue();
+        assertThat(expected.outcome()).isEqualTo(Decision.Outcome.WARNED);
+
+        LocalKubernetes.Kubectl kubectl = create("staging-web", pod);
+
+        assertThat(kubectl.exitCode()).as(kubectl.stderr()).isZero();
+        assertThat(kubectl.stdout()).contains("pod/warned created");
+        assertThat(kubectl.stderr()).contains("Warning: Validation failed for " + refusedBy(Mode.WARN) + ": "
+                + expected.message());
+    }
+
+    @Test
+    @Order(WEBHOOK_DOWN)
+    void theEditedPolicyHoldsWithTheWebhookStopped() {
+        Pod denied = pod("edited-standard", "standard");
+        Decision expected = validate(podRequest(EDITED, denied));
+
+        LocalKubernetes.Kubectl allowed = create(EDITED, pod("edited-kata", "kata"));
+        LocalKubernetes.Kubectl refused = create(EDITED, denied);
+
+        assertThat(allowed.exitCode()).as(allowed.stderr()).isZero();
+        assertThat(refused.exitCode()).isOne();
+        assertThat(refused.stderr()).contains(refusedBy(Mode.ENFORCE) + " denied request: " + expected.message());
+    }
+
+    @Test
+    @Order(WEBHOOK_DOWN)
+    void theDecisionIsRecordedAsAuditAnnotations() throws IOException {
+        stopTheWebhook();
+        admin.pods().inNamespace("untrusted-workloads").resource(pod("audited", "gvisor")).create();
+
+        JsonNode annotations = await("the audit event of Pod audited").atMost(TIMEOUT)
+                .until(() -> kubernetes.auditAnnotations("untrusted-workloads", "audited"), Optional::isPresent).orElseThrow();
+
+        String prefix = SCOPE.validatingName(Mode.ENFORCE) + "/";
+        assertThat(annotations.path(prefix + "decision").asText()).isEqualTo("allowed");
+        assertThat(annotations.path(prefix + "policy").asText()).isEqualTo("untrusted");
+        assertThat(annotations.path(prefix + "runtime-class").asText()).isEqualTo("gvisor");
+        assertThat(annotations.path(prefix + "reason").asText()).isEqualTo(Decision.Reason.CLASS_ALLOWED.wireName());
+        assertThat(annotations.path(SCOPE.validatingName(Mode.WARN) + "/decision").isMissingNode())
+                .as("only the policy of the governing policy's mode annotates").isTrue();
+    }
+
+    /** With the webhook stopped: {@code kubectl create} of the Pod, recorded in the transcript. */
+    LocalKubernetes.Kubectl create(String namespace, Pod pod) {
+        stopTheWebhook();
+        String manifest = admin.getKubernetesSerialization().asYaml(pod);
+        LocalKubernetes.Kubectl kubectl = kubernetes.kubectl(manifest, "create", "--namespace=" + namespace, "-f", "-");
+        String runtimeClass = Optional.ofNullable(pod.getSpec().getRuntimeClassName()).map(name -> ", runtimeClassName " + name)
+                .orElse(", no runtimeClassName");
+        record("$ kubectl create -n " + namespace + " -f pod.yaml    # Pod " + pod.getMetadata().getName() + runtimeClass
+                + "\n" + kubectl.stderr() + kubectl.stdout());
+        return kubectl;
+    }
+
+    /** Stops the webhook once, keeping what it last knew; the apiserver then finds nobody at the webhooks' URL. */
+    ClusterSnapshot stopTheWebhook() {
+        if (webhook.running()) {
+            lastSnapshot = webhook.snapshot();
+            webhook.close();
+        }
+        return lastSnapshot;
+    }
+
+    /** What the webhook's {@code /validate} decides, with the policy set it had when it stopped. */
+    Decision validate(ReviewRequest request) {
+        ClusterSnapshot snapshot = stopTheWebhook();
+        return Evaluator.evaluate(Stage.VALIDATE, request, snapshot.namespace(request.namespace()), snapshot.policies(),
+                snapshot.runtimeClasses());
+    }
+
+    static ReviewRequest podRequest(String namespace, Pod pod) {
+        return ReviewRequestBuilder.pod(namespace).name(pod.getMetadata().getName()).user("e2e-admin", "system:masters")
+                .runtimeClass(pod.getSpec().getRuntimeClassName()).build();
+    }
+
+    /** How the apiserver names the backstop policy of a mode and its binding in a denial or warning. */
+    static String refusedBy(Mode mode) {
+        return "ValidatingAdmissionPolicy '" + SCOPE.validatingName(mode) + "' with binding '" + SCOPE.validatingName(mode) + "'";
+    }
+
+    void record(String lines) {
+        try {
+            Files.writeString(transcript, lines + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException failure) {
+            throw new IllegalStateException(failure);
+        }
+    }
+
+    private boolean backstopInStep() {
+        return webhook.bean(MeterRegistry.class).get(BackstopMetrics.IN_STEP).gauge().value() == 1;
+    }
+
+    /**
+     * The backstop's denial of a dry-run Deployment whose template names the class. A Deployment, not a Pod: with the
+     * webhook up, its mutating webhook refuses a Pod before any admission policy runs, while the admission policies
+     * run before the validating webhooks, so a denial of a Deployment names the backstop whenever it holds.
+     */
+    private Optional<String> backstopDenial(String namespace, String runtimeClass) {
+        try {
+            admin.apps().deployments().inNamespace(namespace).resource(Fixtures.deployment("probe", runtimeClass)).dryRun().create();
+            return Optional.empty();
+        } catch (KubernetesClientException denial) {
+            return Optional.of(denial.getMessage()).filter(message -> message.contains(refusedBy(Mode.ENFORCE)));
+        }
+    }
+
+    /** The user the chart's ServiceAccount authenticates as, from the chart's own ClusterRoleBinding. */
+    private static String serviceAccountUser(List<HasMetadata> installed) {
+        Subject subject = installed.stream().filter(ClusterRoleBinding.class::isInstance).map(ClusterRoleBinding.class::cast)
+                .findFirst().orElseThrow().getSubjects().getFirst();
+        return "system:serviceaccount:" + subject.getNamespace() + ":" + subject.getName();
+    }
+
+    private static String editPolicy(String allowed) {
+        return """
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: e2e-edit
+                priority: 999
+                namespaces:
+                  names: [%s]
+                runtimeClass:
+                  allowed: %s
+                """.formatted(EDITED, allowed);
+    }
+}
