@@ -82,5 +82,6 @@ bench-scan: ## Scan 50,000 Pods and 5,000 Deployments on the fabric8 mock server
 fuzz: ## Fuzz the admission port with FUZZ_TRIES mutated real AdmissionReviews from FUZZ_SEED (`make test` runs 600 from a fixed seed)
 	$(MVN) test -Dtest=FuzzedReviewsTest -Druntimeclass-guard.fuzz.tries=$(FUZZ_TRIES) -Druntimeclass-guard.fuzz.seed=$(FUZZ_SEED)
 
+# KUBE_BIN (as for e2e): soak against a local kube-apiserver and etcd instead of the fabric8 mock apiserver.
 soak: ## Cluster mode under SOAK_RATE req/s for SOAK_MINUTES with policy edits, a dropped watch, a certificate rotation and SIGTERM; table in target/soak/results.md
-	SOAK_MINUTES="$(SOAK_MINUTES)" SOAK_RATE="$(SOAK_RATE)" src/soak/soak.sh
+	SOAK_MINUTES="$(SOAK_MINUTES)" SOAK_RATE="$(SOAK_RATE)" KUBE_BIN="$(KUBE_BIN)" src/soak/soak.sh

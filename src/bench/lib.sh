@@ -1,4 +1,4 @@
-# Shared by the bench scripts (sourced, not run): settings, the jar laid out as the image runs it, and one
+# Shared by the bench scripts and src/soak/soak.sh (sourced, not run): settings, the jar laid out as the image runs it, and one
 # webhook start measured from launch to readiness.
 #
 # Knobs (environment): BENCH_SKIP_BUILD=1, BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_PORT_BASE, BENCH_JVM_MEMORY.

@@ -11,18 +11,18 @@
 # Knobs (environment): SOAK_MINUTES (default 10; 2 is a quick look), SOAK_RATE (default 1000), SOAK_SKIP_BUILD=1,
 # SOAK_KEEP=1 (keep the work directory with the webhook's log). Loopback only; bounded by SOAK_MINUTES + 5 min.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-
-JAVA_HOME=${JAVA_HOME:-$( (ls -d /usr/lib/jvm/temurin-25-jdk* /usr/lib/jvm/java-25-openjdk* 2>/dev/null || true) | head -n1)}
-JAVA="$JAVA_HOME/bin/java"
+# The JDK, and the JVM as a Pod runs it (the image's options file, the chart's sizes and memory limit, the image's
+# malloc setting), come from the bench scripts' settings, so the soak and make bench run the same JVM.
+source "$(dirname "$0")/../bench/lib.sh"
 MINUTES=${SOAK_MINUTES:-10}
 RATE=${SOAK_RATE:-1000}
 OUT=target/soak
 mkdir -p "$OUT"
 
+# KUBE_BIN: a folder with etcd, kube-apiserver and kubectl (as for make e2e; never committed) to soak against instead.
+cluster=()
 if [[ -n "${KUBE_BIN:-}" ]]; then
-  echo "make soak: KUBE_BIN is not supported yet; the soak runs against the fabric8 mock apiserver only." >&2
-  exit 2
+  cluster=(--kube-bin "$(cd "$KUBE_BIN" && pwd)")
 fi
 if [[ "${SOAK_SKIP_BUILD:-0}" != 1 ]]; then
   nice ./mvnw -B -ntp -q -DskipTests package dependency:build-classpath -Dmdep.includeScope=test \
@@ -39,4 +39,4 @@ trap cleanup EXIT
 limit=$(awk -v m="$MINUTES" 'BEGIN {printf "%d", m * 60 + 300}')
 timeout --kill-after=30s "${limit}s" "$JAVA" -Xmx1g -cp "target/test-classes:target/classes:$(cat "$OUT/classpath")" \
   io.runtimeclassguard.soak.Soak --minutes "$MINUTES" --rate "$RATE" --jar "$WORK/app/runtimeclass-guard.jar" \
-  --work "$WORK/run" --results "$OUT/results.md"
+  --java-options "-XX:MaxRAM=$JVM_MEMORY $JVM_OPTIONS" --work "$WORK/run" --results "$OUT/results.md" "${cluster[@]}"

@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * and an audit log of Pod requests at RequestResponse. No nodes, no scheduler: Pods are admitted and stored,
  * which is all admission needs.
  */
-final class LocalKubernetes implements AutoCloseable {
+public final class LocalKubernetes implements AutoCloseable {
     static final String KUBE_BIN = "KUBE_BIN";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,12 +49,12 @@ final class LocalKubernetes implements AutoCloseable {
     }
 
     /** Starts etcd and the apiserver and returns once {@code /readyz} says ok; stops what it started if that fails. */
-    static LocalKubernetes start(Path bin, Path work, TestPki pki) throws IOException {
+    public static LocalKubernetes start(Path bin, Path work, TestPki pki) throws IOException {
         return start(bin, work, pki, List.of());
     }
 
     /** As {@link #start(Path, Path, TestPki)}, with more kube-apiserver flags (feature gates, runtime config). */
-    static LocalKubernetes start(Path bin, Path work, TestPki pki, List<String> apiserverFlags) throws IOException {
+    public static LocalKubernetes start(Path bin, Path work, TestPki pki, List<String> apiserverFlags) throws IOException {
         LocalKubernetes kubernetes = new LocalKubernetes(bin, work);
         try {
             kubernetes.launch(pki, apiserverFlags);
@@ -125,7 +125,7 @@ final class LocalKubernetes implements AutoCloseable {
         awaitReady();
     }
 
-    Path kubeconfig() {
+    public Path kubeconfig() {
         return kubeconfig;
     }
 
@@ -171,7 +171,7 @@ final class LocalKubernetes implements AutoCloseable {
         return Optional.empty();
     }
 
-    KubernetesClient newClient() {
+    public KubernetesClient newClient() {
         return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig.toFile())).build();
     }
 

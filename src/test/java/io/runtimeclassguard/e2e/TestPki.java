@@ -31,13 +31,13 @@ import java.util.Date;
 import java.util.List;
 
 /** A throwaway CA and the certificates a local kube-apiserver, its admin and the webhook need. */
-final class TestPki {
+public final class TestPki {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final KeyPair caKeys;
     private final X509Certificate ca;
 
-    TestPki() {
+    public TestPki() {
         caKeys = rsa();
         X500Name name = new X500Name("CN=runtimeclass-guard-e2e-ca");
         ca = sign(new JcaX509v3CertificateBuilder(name, serial(), notBefore(), notAfter(), name, caKeys.getPublic()),

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClass;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.runtimeclassguard.cluster.ClusterObjects;
 import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.cluster.ManifestFolder;
@@ -55,7 +56,8 @@ final class ClusterModel {
         }
         Contents contents = new Contents(Map.of(), ClusterSnapshot.EMPTY);
         for (HasMetadata object : seeded.values()) {
-            cluster.client().resource(object).create();
+            // A real apiserver has the default and kube-system Namespaces already.
+            cluster.client().resource(object).createOr(NonDeletingOperation::update);
             contents = contents.with(key(object), object);
         }
         return new ClusterModel(cluster, seeded, contents);

@@ -43,7 +43,7 @@ final class MockSoakCluster implements SoakCluster {
 
     @Override
     public String describe() {
-        return "fabric8 mock apiserver (CRUD mode)";
+        return "fabric8 mock apiserver (CRUD mode; a watch resumed after an outage gets 410 Gone and relists)";
     }
 
     @Override

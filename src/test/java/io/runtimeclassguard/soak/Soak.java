@@ -27,8 +27,9 @@ import java.util.stream.IntStream;
 /**
  * {@code make soak}: the webhook in cluster mode, in a JVM of its own started the way the image starts it, under a
  * steady rate of Pod AdmissionReviews for minutes, while on a schedule its policy ConfigMaps are edited (validly and
- * not), a RuntimeClass is deleted and created again, the apiserver goes away for 10 s (so every watch drops and
- * resumes into {@code 410 Gone}), its serving certificate is rotated, and at the end SIGTERM arrives under load.
+ * not), a RuntimeClass is deleted and created again, the apiserver goes away for 10 s (so every watch drops), its
+ * serving certificate is rotated, and at the end SIGTERM arrives under load. The apiserver is the fabric8 mock server
+ * in CRUD mode ({@link MockSoakCluster}) or, given {@code --kube-bin}, a real one ({@link KubeSoakCluster}).
  *
  * <p>Every answer is checked against the decision the policy engine, called here in-process, gives under the cluster
  * state in force when it was sent. A change is applied by the webhook at some moment after it is made; the soak
@@ -71,12 +72,15 @@ public final class Soak implements Callable<Integer> {
     @Option(names = "--jar", required = true, description = "The webhook's jar, extracted as the image lays it out.")
     private Path jar;
 
-    @Option(names = "--java-options", defaultValue = "-XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError",
-            description = "JVM options of the webhook: the chart's memory limit and javaToolOptions (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--java-options", required = true,
+            description = "JVM options of the webhook, as the image and the chart set them (soak.sh reads them from there).")
     private String javaOptions;
 
     @Option(names = "--policies", defaultValue = "policies", description = "The manifests the cluster starts with (default: ${DEFAULT-VALUE}).")
     private Path policies;
+
+    @Option(names = "--kube-bin", description = "A folder with etcd, kube-apiserver and kubectl: soak against them instead of the fabric8 mock apiserver.")
+    private Path kubeBin;
 
     @Option(names = "--work", required = true, description = "A directory for the webhook's log, certificates and kubeconfig.")
     private Path work;
@@ -96,7 +100,8 @@ public final class Soak implements Callable<Integer> {
         Duration length = Duration.ofMillis((long) (minutes * 60_000));
         int rounds = Math.max(1, (int) Math.round(minutes / 5));
         SoakReport report = new SoakReport(rate, length, connections);
-        try (SoakCluster cluster = new MockSoakCluster(Files.createDirectories(work))) {
+        Files.createDirectories(work);
+        try (SoakCluster cluster = kubeBin == null ? new MockSoakCluster(work) : new KubeSoakCluster(kubeBin, work)) {
             report.cluster(cluster.describe());
             ClusterModel model = ClusterModel.seed(cluster, policies);
             Timeline timeline = new Timeline(model.snapshot());
@@ -168,7 +173,7 @@ public final class Soak implements Callable<Integer> {
 
         schedule.next();
         Change outage = model.deleteRuntimeClassDuringOutage(
-                "apiserver gone " + OUTAGE.toSeconds() + " s (watches drop, 410 Gone on resume); kata-fc deleted meanwhile",
+                "apiserver unreachable " + OUTAGE.toSeconds() + " s (every watch drops); kata-fc deleted meanwhile",
                 "kata-fc", OUTAGE);
         int known = outage.after().runtimeClasses().byName().size();
         make(timeline, outage, () -> metrics.metric(RUNTIME_CLASSES_KNOWN).orElse(-1) == known

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -20,6 +21,8 @@ final class SoakReport {
     private final Duration length;
     private final int connections;
     private final String startedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    /** The machine may be shared: how busy it was tells how far latency and lag are the webhook's own. */
+    private final String loadAtStart = loadAverage();
     private String cluster;
     private OptionalLong rssMinute1 = OptionalLong.empty();
     private OptionalLong rssMinute2 = OptionalLong.empty();
@@ -90,13 +93,12 @@ final class SoakReport {
 
     void print(Path file) throws IOException {
         List<String> out = new ArrayList<>();
-        String[] load = Files.readString(Path.of("/proc/loadavg")).split(" ");
         out.add("## RuntimeClass Guard soak");
         out.add("");
         out.add("%s; %s; %d requests/s offered for %s on %d connections (a quarter renewing theirs every 50 requests);"
                 .formatted(startedAt, cluster, rate, minutes(length), connections)
-                + " load average at the end %s %s %s on %d cores".formatted(load[0], load[1], load[2],
-                Runtime.getRuntime().availableProcessors()));
+                + " load average (1, 5, 15 min) at the start %s, at the end %s, on %d cores".formatted(loadAtStart,
+                loadAverage(), Runtime.getRuntime().availableProcessors()));
         out.add("");
         out.add("| measure | value | target |");
         out.add("| --- | --- | --- |");
@@ -136,6 +138,14 @@ final class SoakReport {
         System.out.print(text);
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.writeString(file, text);
+    }
+
+    private static String loadAverage() {
+        try {
+            return String.join(" ", Arrays.copyOf(Files.readString(Path.of("/proc/loadavg")).split(" "), 3));
+        } catch (IOException noProc) {
+            return "unknown";
+        }
     }
 
     private long unobservedCount() {
