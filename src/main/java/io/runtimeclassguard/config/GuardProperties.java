@@ -97,15 +97,24 @@ public record GuardProperties(@DefaultValue("standalone") RunMode mode,
      *                       closed after this; longer than the apiserver's own 90 s, so the apiserver closes first
      *                       and never sends on a connection being closed under it
      * @param maxConnections connections open at once; one more is closed at accept, before its TLS handshake
+     * @param maxBufferedBytes request bodies held at once across all connections; a request whose body would
+     *                       exceed it is answered 503 with {@code Retry-After}. Unset, a quarter of the maximum heap
+     *                       (never less than one body of {@code maxBodySize}): the heap also holds the cluster caches
+     *                       and the policy set, and a collector needs room to work in, while a quarter still holds
+     *                       thousands of typical reviews (5 to 20 KB) at once. The connection cap alone would allow
+     *                       {@code maxConnections × maxBodySize}, 7 GB with the defaults
      */
     public record Admission(InetAddress address,
                             @DefaultValue("8443") int port,
                             @DefaultValue("7MB") DataSize maxBodySize,
                             @DefaultValue("10s") Duration readTimeout,
                             @DefaultValue("120s") Duration idleTimeout,
-                            @DefaultValue("1000") int maxConnections) {
+                            @DefaultValue("1000") int maxConnections,
+                            DataSize maxBufferedBytes) {
         /** A limit far above anything the apiserver sends is a typo, not a choice. */
         static final DataSize MAX_BODY_LIMIT = DataSize.ofMegabytes(64);
+        /** Unset, the body budget is this share of the maximum heap. */
+        static final int HEAP_SHARE_DIVISOR = 4;
 
         public Admission {
             if (port < 0 || port > 65535) {
@@ -123,6 +132,10 @@ public record GuardProperties(@DefaultValue("standalone") RunMode mode,
                 throw new IllegalArgumentException("runtimeclass-guard.admission.max-connections must be at least 1, was "
                         + maxConnections);
             }
+            if (maxBufferedBytes != null && maxBufferedBytes.compareTo(maxBodySize) < 0) {
+                throw new IllegalArgumentException("runtimeclass-guard.admission.max-buffered-bytes (" + maxBufferedBytes
+                        + ") must be at least max-body-size (" + maxBodySize + "), or the largest review could never be read");
+            }
         }
 
         /** Where to bind: the address when one is set, every interface otherwise. */
@@ -133,6 +146,12 @@ public record GuardProperties(@DefaultValue("standalone") RunMode mode,
         /** The body limit in bytes. */
         public int maxBodyBytes() {
             return Math.toIntExact(maxBodySize.toBytes());
+        }
+
+        /** The budget of request bodies held at once, in bytes: as set, or a share of the maximum heap. */
+        public long maxBufferedBodyBytes() {
+            return maxBufferedBytes != null ? maxBufferedBytes.toBytes()
+                    : Math.max(maxBodyBytes(), Runtime.getRuntime().maxMemory() / HEAP_SHARE_DIVISOR);
         }
     }
 

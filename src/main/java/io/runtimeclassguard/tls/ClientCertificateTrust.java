@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Who may call the admission port when mutual TLS is on: a client certificate that chains to the configured CA and,
@@ -48,19 +49,19 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        ca.checkClientTrusted(chain, authType, engine);
+        requireTrusted(chain, () -> ca.checkClientTrusted(chain, authType, engine));
         requireAllowedName(chain[0]);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        ca.checkClientTrusted(chain, authType, socket);
+        requireTrusted(chain, () -> ca.checkClientTrusted(chain, authType, socket));
         requireAllowedName(chain[0]);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        ca.checkClientTrusted(chain, authType);
+        requireTrusted(chain, () -> ca.checkClientTrusted(chain, authType));
         requireAllowedName(chain[0]);
     }
 
@@ -84,13 +85,30 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
         return ca.getAcceptedIssuers();
     }
 
+    /** One of the CA check's three forms. */
+    private interface CaCheck {
+        void run() throws CertificateException;
+    }
+
+    private static void requireTrusted(X509Certificate[] chain, CaCheck check) throws CertificateException {
+        try {
+            check.run();
+        } catch (CertificateException untrusted) {
+            X509Certificate leaf = chain[0];
+            throw new RefusedClientCertificate(RefusedClientCertificate.Reason.UNTRUSTED, "client certificate \""
+                    + leaf.getSubjectX500Principal().getName() + "\" issued by \"" + leaf.getIssuerX500Principal().getName()
+                    + "\" does not verify against runtimeclass-guard.tls.client-ca: " + untrusted.getMessage(), untrusted);
+        }
+    }
+
     private void requireAllowedName(X509Certificate leaf) throws CertificateException {
         if (allowedNames.isEmpty()) {
             return;
         }
         List<String> names = names(leaf);
         if (names.stream().noneMatch(allowedNames::contains)) {
-            throw new CertificateException("client certificate names " + names + " are not among the allowed " + allowedNames);
+            throw new RefusedClientCertificate(RefusedClientCertificate.Reason.NAME_NOT_ALLOWED, "client certificate names "
+                    + names + " are not among runtimeclass-guard.tls.client-names " + new TreeSet<>(allowedNames), null);
         }
     }
 

@@ -3,18 +3,23 @@ package io.runtimeclassguard.admission;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.handler.codec.http2.Http2Error;
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.Http2Connection;
 import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.RawHttpsConnection;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import io.runtimeclassguard.tls.TrustedCa;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The admission port's own limits, with the default body limit and short timeouts and a small connection cap so
  * each shows within seconds: a client that sends too slowly, a connection that idles, one connection too many, and
- * the largest review the apiserver can send.
+ * the largest review the apiserver can send; over HTTP/1.1 and, where HTTP/2 differs (streams), over HTTP/2.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "runtimeclass-guard.admission.port=0",
@@ -115,12 +120,76 @@ class AdmissionPortLimitsTest {
         }
     }
 
+    /** HTTP/2: the read timeout runs per stream, from its first frame; the connection serves other streams meanwhile. */
+    @Test
+    void http2StreamTrickledSlowerThanTheReadTimeoutIsAnswered408() throws Exception {
+        try (Http2Connection connection = new Http2Connection(certificate.caCertificate(), port)) {
+            Http2Connection.Stream trickled = connection.open().post("/mutate", REVIEW.length);
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            int sent = 0;
+            while (sent < REVIEW.length - 1 && System.nanoTime() < deadline && !trickled.answeredWithin(Duration.ofMillis(100))) {
+                trickled.data(new byte[]{REVIEW[sent++]}, false);
+            }
+            assertThat(sent).as("bytes sent before the server gave up").isLessThan(REVIEW.length - 1);
+
+            Http2Connection.Answer answer = trickled.answer();
+
+            assertThat(answer.status()).isEqualTo(408);
+            assertThat(AdmissionClient.parse(answer.body()).path("error").asText()).contains("read timeout");
+            assertThat(connection.open().post("/mutate", REVIEW.length).data(REVIEW, true).answer().status()).isEqualTo(200);
+        }
+    }
+
+    /** An HTTP/2 connection without a stream is idle, pings or not: closed after the idle timeout, GOAWAY first. */
+    @Test
+    void idleHttp2ConnectionIsClosedAfterTheIdleTimeoutThoughPinged() throws Exception {
+        try (Http2Connection connection = new Http2Connection(certificate.caCertificate(), port)) {
+            assertThat(connection.open().post("/mutate", REVIEW.length).data(REVIEW, true).answer().status()).isEqualTo(200);
+
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            while (connection.isOpen() && System.nanoTime() < deadline) {
+                connection.ping();
+                Thread.sleep(500);
+            }
+
+            assertThat(connection.goneAwayAndClosedWithin(Duration.ofSeconds(1))).isTrue();
+        }
+    }
+
+    /**
+     * A client that opens more streams at once than the server's SETTINGS allow gets RST_STREAM(REFUSED_STREAM) for
+     * the one too many, which a client may retry (RFC 9113, 8.7), and the others are served.
+     */
+    @Test
+    void http2StreamsPastTheServersLimitAreRefusedAndTheOthersServed() throws Exception {
+        try (Http2Connection connection = new Http2Connection(certificate.caCertificate(), port)) {
+            int limit = Math.toIntExact(connection.maxConcurrentStreams());
+            assertThat(limit).isEqualTo(100);
+            connection.ignoreTheServersStreamLimit(limit + 1);
+            List<Http2Connection.Stream> open = new ArrayList<>();
+            for (int i = 0; i < limit; i++) {
+                open.add(connection.open().post("/mutate", REVIEW.length));
+            }
+
+            Http2Connection.Answer extra = connection.open().post("/mutate", REVIEW.length).answer();
+
+            assertThat(extra.resetCode()).isEqualTo(Http2Error.REFUSED_STREAM.code());
+            for (Http2Connection.Stream stream : open) {
+                stream.data(REVIEW, true);
+            }
+            for (Http2Connection.Stream stream : open) {
+                assertThat(stream.answer().status()).isEqualTo(200);
+            }
+        }
+    }
+
     /**
      * The apiserver takes request bodies up to 3 MiB, and an UPDATE review carries the object and its old version:
      * a Deployment just under the limit makes a review of about twice that, which must be decided, not refused.
      */
-    @Test
-    void updateOfADeploymentJustUnderTheApiserversLimitIsDecided() {
+    @ParameterizedTest
+    @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
+    void updateOfADeploymentJustUnderTheApiserversLimitIsDecided(HttpClient.Version version) {
         ObjectNode review = fixtureTree("deployment-create-untrusted.validate.json");
         ObjectNode request = (ObjectNode) review.path("request");
         ObjectNode deployment = (ObjectNode) request.path("object");
@@ -129,7 +198,7 @@ class AdmissionPortLimitsTest {
         byte[] body = bytes(review);
         assertThat(body.length).isGreaterThan(5 * 1024 * 1024);
 
-        JsonNode answer = new AdmissionClient(certificate, port).review("/validate", body);
+        JsonNode answer = new AdmissionClient(certificate, port, version).review("/validate", body);
 
         assertThat(answer.path("response").path("uid").asText()).isEqualTo(request.path("uid").asText());
         assertThat(answer.path("response").path("allowed").asBoolean()).isTrue();

@@ -1,6 +1,7 @@
 package io.runtimeclassguard.admission;
 
 import io.runtimeclassguard.testing.AdmissionClient;
+import io.runtimeclassguard.testing.Http2Connection;
 import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.RawHttpsConnection;
 import io.runtimeclassguard.testing.WebhookTest;
@@ -55,6 +56,20 @@ class ProtocolAbuseTest {
         assertThat(AdmissionClient.parse(lines.getFirst()).path("log").path("level").asText()).isEqualTo("WARN");
         assertThat(lines.getFirst()).doesNotContain("stack_trace");
         assertThat(output.getOut()).doesNotContain("Admission request failed inside the webhook").doesNotContain("\"ERROR\"");
+    }
+
+    /** HTTP/2: the connection reset under an unfinished stream is that stream's abort, and nothing else is logged. */
+    @Test
+    void http2ClientResettingItsConnectionMidBodyIsOneWarningWithoutAStack(CapturedOutput output) throws Exception {
+        try (Http2Connection connection = new Http2Connection(certificate.caCertificate(), port)) {
+            connection.open().post("/mutate", REVIEW.length).data(Arrays.copyOf(REVIEW, REVIEW.length / 2), false);
+            connection.reset();
+        }
+
+        List<String> lines = awaitLines(output, "closed the connection before its request was complete");
+        assertThat(lines).hasSize(1);
+        assertThat(output.getOut()).doesNotContain("stack_trace").doesNotContain("\"ERROR\"")
+                .doesNotContain("reached at the tail of the pipeline");
     }
 
     @Test

@@ -84,7 +84,13 @@ class ManagementPortTest {
 
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
-        assertThat(metrics.body()).contains("# TYPE jvm_memory_used_bytes gauge");
+        assertThat(metrics.body()).contains("# TYPE jvm_memory_used_bytes gauge",
+                "# TYPE runtimeclass_guard_admission_bodies_buffered_bytes gauge",
+                "# TYPE runtimeclass_guard_admission_bodies_budget_bytes gauge",
+                "# TYPE runtimeclass_guard_admission_bodies_refused_total counter",
+                "runtimeclass_guard_admission_client_certificates_refused_total{reason=\"no_certificate\"}",
+                "runtimeclass_guard_admission_client_certificates_refused_total{reason=\"untrusted\"}",
+                "runtimeclass_guard_admission_client_certificates_refused_total{reason=\"name_not_allowed\"}");
     }
 
     @Test

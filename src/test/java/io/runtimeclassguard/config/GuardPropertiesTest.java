@@ -72,6 +72,14 @@ class GuardPropertiesTest {
     }
 
     @Test
+    void bodyBudgetIsAQuarterOfTheHeapUnlessSet() {
+        assertThat(bind(Map.of()).admission().maxBufferedBodyBytes())
+                .isEqualTo(Math.max(7 * 1024 * 1024, Runtime.getRuntime().maxMemory() / 4));
+        assertThat(bind(Map.of("runtimeclass-guard.admission.max-buffered-bytes", "64MB")).admission().maxBufferedBodyBytes())
+                .isEqualTo(64L * 1024 * 1024);
+    }
+
+    @Test
     void refusesWhatCannotWork() {
         assertRefused(Map.of("runtimeclass-guard.policy-namespace", "Runtime_Guard"), "is not a namespace name");
         assertRefused(Map.of("runtimeclass-guard.admission.max-body-size", "0"), "max-body-size must be between");
@@ -80,6 +88,8 @@ class GuardPropertiesTest {
         assertRefused(Map.of("runtimeclass-guard.admission.read-timeout", "0s"), "read-timeout and idle-timeout must be positive");
         assertRefused(Map.of("runtimeclass-guard.admission.idle-timeout", "-1s"), "read-timeout and idle-timeout must be positive");
         assertRefused(Map.of("runtimeclass-guard.admission.max-connections", "0"), "max-connections must be at least 1");
+        assertRefused(Map.of("runtimeclass-guard.admission.max-buffered-bytes", "6MB"),
+                "max-buffered-bytes (6291456B) must be at least max-body-size (7340032B)");
         assertRefused(Map.of("runtimeclass-guard.tls.certificate", "/tls.crt"), "set both runtimeclass-guard.tls.certificate");
         assertRefused(Map.of("runtimeclass-guard.training-run", "true", "runtimeclass-guard.mode", "cluster"),
                 "training-run needs mode standalone");

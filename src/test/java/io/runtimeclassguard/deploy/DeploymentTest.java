@@ -132,6 +132,7 @@ class DeploymentTest {
         assertThat(set.readTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(set.idleTimeout()).isEqualTo(Duration.ofSeconds(100));
         assertThat(set.maxConnections()).isEqualTo(500);
+        assertThat(set.maxBufferedBytes()).isEqualTo(DataSize.ofMegabytes(64));
     }
 
     @Test

@@ -35,8 +35,12 @@ final class ClusterWebhook implements AutoCloseable {
      * readiness says up; {@code properties} are more {@code --name=value} arguments.
      */
     static ClusterWebhook start(Path kubeconfig, TestPki pki, Path work, String... properties) throws IOException {
+        return start(kubeconfig, pki, work, LocalKubernetes.freePort(), properties);
+    }
+
+    /** As {@link #start(Path, TestPki, Path, String...)}, with the admission port on {@code port}. */
+    static ClusterWebhook start(Path kubeconfig, TestPki pki, Path work, int port, String... properties) throws IOException {
         TestPki.Issued serving = pki.server("runtimeclass-guard");
-        int port = LocalKubernetes.freePort();
         int managementPort = LocalKubernetes.freePort();
         List<String> arguments = new ArrayList<>(List.of(
                 "--runtimeclass-guard.mode=cluster",

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.runtimeclassguard.admission.WebhookName;
+import io.runtimeclassguard.admission.http.ClientCertificateRefusals;
 import io.runtimeclassguard.cluster.ClusterSnapshot;
 import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
 import io.runtimeclassguard.policy.evaluation.Decision;
@@ -17,6 +18,7 @@ import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.policy.kube.WorkloadKind;
 import io.runtimeclassguard.policy.evaluation.Stage;
 import io.runtimeclassguard.testing.ReviewRequestBuilder;
+import io.runtimeclassguard.tls.RefusedClientCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -25,6 +27,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +41,7 @@ import java.util.Optional;
 import static io.runtimeclassguard.e2e.Fixtures.pod;
 import static io.runtimeclassguard.e2e.Fixtures.policyConfigMap;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
@@ -57,17 +64,22 @@ class EndToEndTest {
     private LocalKubernetes kubernetes;
     private KubernetesClient admin;
     private ClusterWebhook webhook;
+    private MutualTls mutualTls;
 
     @BeforeAll
     void startClusterAndWebhook() throws IOException {
         Path work = Files.createDirectories(Path.of("target", "e2e",
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
         TestPki pki = new TestPki();
-        kubernetes = LocalKubernetes.start(Path.of(System.getenv(LocalKubernetes.KUBE_BIN)), work, pki);
+        // Mutual TLS on: every scenario below reaches the webhook only with the apiserver's client certificate.
+        mutualTls = new MutualTls(pki, work);
+        kubernetes = LocalKubernetes.start(Path.of(System.getenv(LocalKubernetes.KUBE_BIN)), work, pki,
+                mutualTls.apiserverFlags());
         admin = kubernetes.newClient();
         Fixtures.applyShippedPolicies(admin);
 
-        webhook = ClusterWebhook.start(kubernetes.kubeconfig(), pki, work);
+        webhook = ClusterWebhook.start(kubernetes.kubeconfig(), pki, work, mutualTls.webhookPort(),
+                mutualTls.webhookProperties());
         PolicyContent.assertSameContent(snapshot().policies(), Fixtures.shippedPolicies().policies());
         new Chart(admin, work).registerWebhooks(webhook.baseUrl(), pki.caPem());
         // The apiserver picks up webhook configurations asynchronously: wait until a dry run is mutated.
@@ -86,6 +98,27 @@ class EndToEndTest {
         if (kubernetes != null) {
             kubernetes.close();
         }
+    }
+
+    /**
+     * Every call the apiserver made in this suite carried its client certificate from the AdmissionConfiguration and
+     * was let through; a client without one is refused at the handshake, and counted as such.
+     */
+    @Test
+    void onlyTheApiserversClientCertificateGetsPastTheHandshake() throws Exception {
+        ClientCertificateRefusals refusals = webhook.bean(ClientCertificateRefusals.class);
+        admin.pods().inNamespace("untrusted-workloads").resource(pod("through-mtls", null)).dryRun().create();
+        HttpClient withoutCertificate = HttpClient.newBuilder().sslContext(mutualTls.withoutClientCertificate()).build();
+
+        Throwable refused = catchThrowable(() -> withoutCertificate.send(HttpRequest.newBuilder(
+                URI.create(webhook.baseUrl() + "/mutate")).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString()));
+
+        assertThat(refused).isInstanceOf(IOException.class);
+        await("the refusal counted").atMost(TIMEOUT)
+                .until(() -> refusals.count(RefusedClientCertificate.Reason.NO_CERTIFICATE) >= 1);
+        assertThat(refusals.count(RefusedClientCertificate.Reason.UNTRUSTED)).isZero();
+        assertThat(refusals.count(RefusedClientCertificate.Reason.NAME_NOT_ALLOWED)).isZero();
     }
 
     @Test

@@ -54,7 +54,7 @@ public final class LocalKubernetes implements AutoCloseable {
     }
 
     /** As {@link #start(Path, Path, TestPki)}, with more kube-apiserver flags (feature gates, runtime config). */
-    static LocalKubernetes start(Path bin, Path work, TestPki pki, List<String> apiserverFlags) throws IOException {
+    public static LocalKubernetes start(Path bin, Path work, TestPki pki, List<String> apiserverFlags) throws IOException {
         LocalKubernetes kubernetes = new LocalKubernetes(bin, work);
         try {
             kubernetes.launch(pki, apiserverFlags);

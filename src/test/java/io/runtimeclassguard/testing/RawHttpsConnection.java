@@ -49,6 +49,27 @@ public final class RawHttpsConnection implements AutoCloseable {
                 .getBytes(StandardCharsets.US_ASCII);
     }
 
+    /** The status of {@code body} posted to {@code path} on a new connection made with {@code client}. */
+    public static int status(SSLContext client, int port, String path, byte[] body) throws IOException {
+        try (RawHttpsConnection connection = new RawHttpsConnection(client, port)) {
+            return connection.exchange(path, body).status();
+        }
+    }
+
+    /**
+     * True if the server ends a new connection made with {@code client} over its certificate. With TLS 1.3 the client
+     * finishes its side of the handshake before the server has judged its certificate, so the refusal may only show
+     * on the first read.
+     */
+    public static boolean refused(SSLContext client, int port, String path, byte[] body) {
+        try {
+            status(client, port, path, body);
+            return false;
+        } catch (IOException refusedAtTheHandshake) {
+            return true;
+        }
+    }
+
     public void write(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();

@@ -20,9 +20,12 @@ import io.runtimeclassguard.admission.AdmissionReviewCodec;
 import io.runtimeclassguard.cluster.ClusterState;
 import io.runtimeclassguard.config.GuardProperties;
 import io.runtimeclassguard.tls.AdmissionTls;
+import io.runtimeclassguard.tls.RefusedClientCertificate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+
+import java.util.Optional;
 
 /**
  * Sets up each accepted connection: TLS with the certificate in force, then HTTP/2 or HTTP/1.1 as ALPN agreed,
@@ -40,16 +43,20 @@ public class AdmissionChannelInitializer extends ChannelInitializer<SocketChanne
     private final AdmissionReviewCodec codec;
     private final ClusterState clusterState;
     private final AdmissionConnections connections;
+    private final BodyBudget budget;
+    private final ClientCertificateRefusals refusedCertificates;
     private final GuardProperties.Admission settings;
 
     public AdmissionChannelInitializer(AdmissionTls tls, AdmissionHandler handler, AdmissionReviewCodec codec,
-                                       ClusterState clusterState, AdmissionConnections connections,
-                                       GuardProperties properties) {
+                                       ClusterState clusterState, AdmissionConnections connections, BodyBudget budget,
+                                       ClientCertificateRefusals refusedCertificates, GuardProperties properties) {
         this.tls = tls;
         this.handler = handler;
         this.codec = codec;
         this.clusterState = clusterState;
         this.connections = connections;
+        this.budget = budget;
+        this.refusedCertificates = refusedCertificates;
         this.settings = properties.admission();
     }
 
@@ -66,7 +73,7 @@ public class AdmissionChannelInitializer extends ChannelInitializer<SocketChanne
     }
 
     private AdmissionExchange newExchange(boolean keepsConnection) {
-        return new AdmissionExchange(handler, codec, clusterState, connections, settings, keepsConnection);
+        return new AdmissionExchange(handler, codec, clusterState, connections, budget, settings, keepsConnection);
     }
 
     /** Tells the exchange when the first bytes of an HTTP/1.1 request arrive, before the codec has a whole head. */
@@ -112,18 +119,20 @@ public class AdmissionChannelInitializer extends ChannelInitializer<SocketChanne
             }
         }
 
+        /**
+         * A failure before the protocol was agreed: nearly always the TLS handshake. Overridden whole, so a failed
+         * handshake is logged here and not as a warning by Netty.
+         */
         @Override
         public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-            log.atDebug().addKeyValue("remoteAddress", String.valueOf(context.channel().remoteAddress()))
-                    .log("Admission connection failed before its protocol was agreed: {}", cause.toString());
-            context.close();
-        }
-
-        @Override
-        protected void handshakeFailure(ChannelHandlerContext context, Throwable cause) {
-            // Port scans, plain HTTP on the TLS port and clients that distrust the certificate end here: routine.
-            log.atDebug().addKeyValue("remoteAddress", String.valueOf(context.channel().remoteAddress()))
-                    .log("TLS handshake failed: {}", cause.toString());
+            Optional<RefusedClientCertificate> refusal = RefusedClientCertificate.behind(cause);
+            if (refusal.isPresent()) {
+                refusedCertificates.refused(refusal.get(), context.channel().remoteAddress());
+            } else {
+                // Port scans, plain HTTP on the TLS port and clients that distrust the certificate end here: routine.
+                log.atDebug().addKeyValue("remoteAddress", String.valueOf(context.channel().remoteAddress()))
+                        .log("Admission connection failed before its protocol was agreed: {}", cause.toString());
+            }
             context.close();
         }
     }

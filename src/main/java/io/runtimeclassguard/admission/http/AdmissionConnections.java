@@ -26,15 +26,12 @@ import java.util.function.Consumer;
 @Component
 public class AdmissionConnections {
     private static final long STEP_MILLIS = 200;
-    /** One line per this long at most while connections are refused, so a flood cannot flood the log too. */
-    private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final Logger log = LoggerFactory.getLogger(AdmissionConnections.class);
 
     private final ChannelGroup open = new DefaultChannelGroup("admission-connections", GlobalEventExecutor.INSTANCE);
     private final int cap;
     private final AtomicLong refusedTotal = new AtomicLong();
-    private final AtomicInteger refusedSinceLastLine = new AtomicInteger();
-    private final AtomicLong lastRefusalLine = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
+    private final ThrottledWarning refusalWarning = new ThrottledWarning();
     private volatile boolean retiring;
 
     public AdmissionConnections(GuardProperties properties) {
@@ -61,11 +58,8 @@ public class AdmissionConnections {
 
     private void refuse() {
         refusedTotal.incrementAndGet();
-        int refused = refusedSinceLastLine.incrementAndGet();
-        long last = lastRefusalLine.get();
-        long now = System.nanoTime();
-        if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLine.compareAndSet(last, now)) {
-            refusedSinceLastLine.addAndGet(-refused);
+        int refused = refusalWarning.occurred();
+        if (refused > 0) {
             log.atWarn().addKeyValue("maxConnections", cap).addKeyValue("refused", refused)
                     .log("Admission port at its cap of {} connections: refused {} new connections", cap, refused);
         }

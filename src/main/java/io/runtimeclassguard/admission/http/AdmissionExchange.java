@@ -53,12 +53,17 @@ import java.util.concurrent.TimeUnit;
  * <p>Time: a request must arrive whole within the read timeout from its first byte (a client trickling a byte
  * every few seconds is answered 408 and closed), and an HTTP/1.1 connection idle for the idle timeout between
  * requests is closed.
+ *
+ * <p>Memory: a body is read only within the port's {@link BodyBudget}, taken as soon as its announced length is known
+ * (or, chunked, as its buffer grows); one that does not fit is answered 503 with {@code Retry-After} and dropped.
  */
 final class AdmissionExchange extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(AdmissionExchange.class);
     private static final byte[] NO_BODY = new byte[0];
-    /** A body is read into an array that grows as bytes arrive, so a length a client only announces costs nothing. */
+    /** A body is read into an array that grows as bytes arrive, so a length a client only announces costs no memory. */
     private static final int FIRST_BUFFER_BYTES = 64 * 1024;
+    /** Seconds; the apiserver's client (client-go) waits this long and sends a 5xx-refused review again. */
+    private static final int RETRY_AFTER_SECONDS = 1;
 
     private enum State { IDLE, READING, ANSWERED }
 
@@ -66,6 +71,7 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
     private final AdmissionReviewCodec codec;
     private final ClusterState clusterState;
     private final AdmissionConnections connections;
+    private final BodyBudget budget;
     private final GuardProperties.Admission limits;
     /** Per HTTP/1.1 connection, it times the idle gaps between requests; per HTTP/2 stream there are none. */
     private final boolean keepsConnection;
@@ -78,15 +84,19 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
     private long announcedLength;
     private byte[] body = NO_BODY;
     private int length;
+    /** Bytes of the {@link BodyBudget} this request holds: its announced length, or what its buffer has grown to. */
+    private long taken;
     /** The request was answered before its body was read; what is left of it is dropped. */
     private boolean discarding;
 
     AdmissionExchange(AdmissionHandler handler, AdmissionReviewCodec codec, ClusterState clusterState,
-                      AdmissionConnections connections, GuardProperties.Admission limits, boolean keepsConnection) {
+                      AdmissionConnections connections, BodyBudget budget, GuardProperties.Admission limits,
+                      boolean keepsConnection) {
         this.handler = handler;
         this.codec = codec;
         this.clusterState = clusterState;
         this.connections = connections;
+        this.budget = budget;
         this.limits = limits;
         this.keepsConnection = keepsConnection;
     }
@@ -149,7 +159,7 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
                     .log("Client closed the connection before its request was complete");
         }
         state = State.ANSWERED;
-        body = NO_BODY;
+        releaseBody();
         context.fireChannelInactive();
     }
 
@@ -170,7 +180,7 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
         bytesArrived();
         request = head;
         discarding = false;
-        body = NO_BODY;
+        releaseBody();
         length = 0;
         announcedLength = HttpUtil.getContentLength(head, -1L);
         String uri = head.uri();
@@ -197,6 +207,8 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
             refuse(context, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
         } else if (announcedLength > limits.maxBodyBytes()) {
             tooLarge(context);
+        } else if (!cover(Math.max(announcedLength, 0))) {
+            overBudget(context);
         } else if (HttpUtil.is100ContinueExpected(head)) {
             context.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
         }
@@ -214,7 +226,12 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
         }
         if (length + readable > body.length) {
             int wanted = Math.max(length + readable, Math.max(FIRST_BUFFER_BYTES, body.length * 2));
-            body = Arrays.copyOf(body, (int) Math.min(wanted, announcedLength > 0 ? announcedLength : maxBodyBytes));
+            int capacity = (int) Math.min(wanted, announcedLength > 0 ? announcedLength : maxBodyBytes);
+            if (!cover(capacity)) {
+                overBudget(context);
+                return;
+            }
+            body = Arrays.copyOf(body, capacity);
         }
         chunk.readBytes(body, length, readable);
         length += readable;
@@ -227,12 +244,10 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
         } else if (length == 0) {
             answer(context, HttpResponseStatus.BAD_REQUEST, codec.encodeError("request body is empty"), false);
         } else {
-            byte[] review = length == body.length ? body : Arrays.copyOf(body, length);
-            body = NO_BODY;
-            decide(context, review);
+            decide(context, length == body.length ? body : Arrays.copyOf(body, length));
         }
         request = null;
-        body = NO_BODY;
+        releaseBody();
     }
 
     private void decide(ChannelHandlerContext context, byte[] review) {
@@ -271,18 +286,53 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
                 "request body exceeds the limit of " + limits.maxBodyBytes() + " bytes");
     }
 
+    /**
+     * The body does not fit in what is left of the {@link BodyBudget}: a 503 the apiserver's failurePolicy decides,
+     * unless its client tries again after {@code Retry-After} and finds room.
+     */
+    private void overBudget(ChannelHandlerContext context) {
+        FullHttpResponse response = response(HttpResponseStatus.SERVICE_UNAVAILABLE, codec.encodeError(
+                "the webhook holds as many request bodies as its budget of " + budget.limit()
+                        + " bytes allows; try again in a moment"));
+        response.headers().setInt(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+        send(context, response, true);
+        discarding = true;
+        releaseBody();
+    }
+
     /** Answers before the body is read, and closes once the body has been dropped. */
     private void refuse(ChannelHandlerContext context, HttpResponseStatus status, String message) {
         answer(context, status, codec.encodeError(message), true);
         discarding = true;
-        body = NO_BODY;
+        releaseBody();
     }
 
     /** Answers and closes at once: nothing more can be read from this connection. */
     private void answerAndClose(ChannelHandlerContext context, HttpResponseStatus status, String message) {
         answer(context, status, codec.encodeError(message), true).addListener(ChannelFutureListener.CLOSE);
         discarding = true;
+        releaseBody();
+    }
+
+    /** Makes sure this request holds {@code bytes} of the budget; false if they do not fit (nothing more is taken). */
+    private boolean cover(long bytes) {
+        if (bytes <= taken) {
+            return true;
+        }
+        if (!budget.take(bytes - taken)) {
+            return false;
+        }
+        taken = bytes;
+        return true;
+    }
+
+    /** Drops the body read so far and gives its share of the budget back; every way a request ends comes here. */
+    private void releaseBody() {
         body = NO_BODY;
+        if (taken > 0) {
+            budget.giveBack(taken);
+            taken = 0;
+        }
     }
 
     private void readTimedOut(ChannelHandlerContext context) {
@@ -302,11 +352,12 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
                 + limits.readTimeout().toMillis() + " ms");
     }
 
-    /**
-     * Writes one JSON answer with its length, so HTTP/1.1 answers are never chunked. After {@code close}, or on a
-     * draining port, or when the client asked for it, HTTP/1.1 says {@code Connection: close} and closes after it.
-     */
     private ChannelFuture answer(ChannelHandlerContext context, HttpResponseStatus status, byte[] json, boolean close) {
+        return send(context, response(status, json), close);
+    }
+
+    /** One JSON answer with its length, so HTTP/1.1 answers are never chunked. */
+    private FullHttpResponse response(HttpResponseStatus status, byte[] json) {
         boolean head = request != null && request.method() == HttpMethod.HEAD;
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(json));
@@ -315,6 +366,14 @@ final class AdmissionExchange extends ChannelInboundHandlerAdapter {
         if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
             response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.POST.name());
         }
+        return response;
+    }
+
+    /**
+     * Writes an answer. After {@code close}, or on a draining port, or when the client asked for it, HTTP/1.1 says
+     * {@code Connection: close} and closes after it.
+     */
+    private ChannelFuture send(ChannelHandlerContext context, FullHttpResponse response, boolean close) {
         boolean keepAlive = !close && !connections.retiring() && (request == null || HttpUtil.isKeepAlive(request));
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
