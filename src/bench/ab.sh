@@ -22,7 +22,7 @@ JAR_A=$(realpath "$1"); ARGS_A=$2; JAR_B=$(realpath "$3"); ARGS_B=$4
 
 # shellcheck source=src/bench/lib.sh
 source "$ROOT/src/bench/lib.sh"
-# After lib.sh, whose defaults (ports, JVM options) are make bench's, not this script's.
+# After lib.sh, whose defaults (ports) are make bench's, not this script's; its JVM options are the shipped ones.
 CONNECTIONS=${BENCH_CONNECTIONS:-25}
 WARMUP=${BENCH_WARMUP:-20}
 DURATION=${BENCH_DURATION:-10}
@@ -32,7 +32,6 @@ RATE_DURATION=${AB_RATE_DURATION:-20}
 HANDSHAKE_CONNECTIONS=${BENCH_HANDSHAKE_CONNECTIONS:-100}
 HANDSHAKE_DURATION=${BENCH_HANDSHAKE_DURATION:-10}
 PORT_BASE=${BENCH_PORT_BASE:-28460}
-JVM_OPTIONS=${BENCH_JVM_OPTIONS:-"-XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"}
 BODY="$ROOT/src/bench/pod-create-5k.mutate.json"
 LUA="$ROOT/src/bench/admission-review.lua"
 NGINX_PORT=$((PORT_BASE + 9))

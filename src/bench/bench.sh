@@ -84,6 +84,7 @@ log "$RATE requests/s for ${RATE_DURATION}s on the fresh webhook (p99 and reside
 webhook_rate=$(run_wrk "$WEBHOOK_URL" "$RATE_DURATION" "$RATE")
 rss_after_rate=$(rss_mib "$SERVER_PID")
 pss_after_rate=$(pss_mib "$SERVER_PID")
+anon_after_rate=$(anon_mib "$SERVER_PID")
 nginx_rate=$(run_wrk "$NGINX_URL" 20 "$RATE")
 
 log "warm-up: webhook ${WARMUP}s, nginx 3s (discarded)"
@@ -145,7 +146,7 @@ java_version=$("$JAVA" -version 2>&1 | head -n1)
   echo "| $HANDSHAKE_CONNECTIONS connections, a fresh TLS handshake per request (${HANDSHAKE_DURATION}s): p50 / p99, ms | $hs_p50 / $hs_p99 | $nhs_p50 / $nhs_p99 | $(ratio_of "$hs_p99" "$nhs_p99") | p99 ≤ 1.5× nginx's, no error | $( [[ "$hs_err" == 0 ]] && verdict "$hs_p99" "$(times_of 1.5 "$nhs_p99")" || echo "NOT met") |"
   echo "| fresh handshakes: requests/s, errors | $hs_rate, $hs_err of $hs_n | $nhs_rate, $nhs_err of $nhs_n | | | |"
   echo "| first 1,000 requests after ready ($CONNECTIONS new connections): p50 / p99 / p99.9, ms; errors | $first_p50 / $first_p99 / $first_p999; $first_err | | | p99 ≤ 20 ms | $( [[ "$first_err" == 0 ]] && verdict "$first_p99" 20 || echo "NOT met") |"
-  echo "| resident memory after ${RATE_DURATION}s at $RATE req/s, MiB: RSS (PSS) | $rss_after_rate ($pss_after_rate) | | | RSS ≤ 150 MiB | $(verdict "$rss_after_rate" 150) |"
+  echo "| resident memory after ${RATE_DURATION}s at $RATE req/s, MiB: RSS (PSS; anonymous) | $rss_after_rate ($pss_after_rate; $anon_after_rate) | | | RSS ≤ 150 MiB | $(verdict "$rss_after_rate" 150) |"
   echo "| resident memory after the throughput rounds, MiB | $rss_after_load | $nginx_rss | | | |"
   echo
   start_report

@@ -14,9 +14,13 @@ PORT_BASE=${BENCH_PORT_BASE:-28440}
 PORT=$((PORT_BASE + 3))
 MANAGEMENT_PORT=$((PORT_BASE + 0))
 NGINX_PORT=$((PORT_BASE + 4))
-# The pod's memory limit (chart: 512Mi) and JVM options (chart: javaToolOptions), so heap sizing is the shipped one.
-JVM_MEMORY=${BENCH_JVM_MEMORY:-512m}
-JVM_OPTIONS=${BENCH_JVM_OPTIONS:-"-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"}
+# The JVM as a Pod runs it: the image's options file, the chart's sizes (javaToolOptions) and memory limit (as the
+# memory the JVM sees), and the image's malloc setting.
+chart_values="$ROOT/helm/runtimeclass-guard/values.yaml"
+JVM_MEMORY=${BENCH_JVM_MEMORY:-$(awk '/^resources:/ {r=1} r && /^  limits:/ {l=1} r && l && /^    memory:/ {print $2; exit}' \
+  "$chart_values" | sed 's/Mi$/m/; s/Gi$/g/')}
+JVM_OPTIONS=${BENCH_JVM_OPTIONS:-"@$ROOT/src/main/jvm/jvm.options $(sed -n 's/^javaToolOptions: *"\(.*\)"$/\1/p' "$chart_values")"}
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-$(sed -n 's/^ENV MALLOC_ARENA_MAX=//p' "$ROOT/Dockerfile")}
 OUT="$ROOT/target/bench"
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -28,13 +32,17 @@ verdict() { awk -v v="$1" -v lim="$2" 'BEGIN {print (v != "" && v != "-" && v+0 
 rss_mib() { awk '/^VmRSS:/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 # Proportional set size: shared pages (the AOT cache is a file mapping) count once among the processes mapping them.
 pss_mib() { awk '/^Pss:/ {printf "%.0f", $2/1024}' "/proc/$1/smaps_rollup"; }
+# Resident memory that no file backs (heap, JIT code, the AOT cache's written pages, malloc): what a memory limit
+# cannot reclaim. The rest of RSS is clean file pages (the AOT cache's read-only part, the JVM's libraries).
+anon_mib() { awk '/^RssAnon:/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 # CPU the whole process has used (every thread), in ms.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
 # CPU by thread group, in ms: "main=… c2=… c1=… gc_vm=… other=…"
 thread_cpu_ms() {
   local task
   for task in /proc/"$1"/task/*; do
-    printf '%s\t%s\n' "$(cat "$task/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$task/stat" 2>/dev/null)"
+    # utime and stime, counted after the ")" that ends the thread's name, which may hold spaces ("C2 CompilerThre")
+    printf '%s\t%s\n' "$(cat "$task/comm" 2>/dev/null)" "$(sed 's/.*) //' "$task/stat" 2>/dev/null | awk '{print $12 + $13}')"
   done | awk -F'\t' -v hz="$(getconf CLK_TCK)" '
     $1 == "java" {g = "main"} $1 ~ /^C2 / {g = "c2"} $1 ~ /^C1 / {g = "c1"}
     $1 ~ /^(VM Thread|GC Thread|G1 |VM Periodic)/ {g = "gc_vm"}

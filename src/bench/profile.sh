@@ -7,18 +7,15 @@
 #   src/bench/profile.sh                      # after `make package`
 #   PROFILE_JVM_OPTIONS="-XX:AOTCache=..." src/bench/profile.sh
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-JAVA_HOME=${JAVA_HOME:-$(ls -d /usr/lib/jvm/temurin-25-jdk* /usr/lib/jvm/java-25-openjdk* 2>/dev/null | head -n1)}
-SERVER_CPU=${BENCH_SERVER_CPU:-1}
-CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
+# shellcheck source=src/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+# After lib.sh (the Java, cores and the shipped JVM options); ports of its own, so it can run beside make bench.
 CONNECTIONS=${BENCH_CONNECTIONS:-25}
 WARMUP=${PROFILE_WARMUP:-15}
 SECONDS_TO_RECORD=${PROFILE_SECONDS:-20}
 PORT_BASE=${BENCH_PORT_BASE:-28450}
 PORT=$((PORT_BASE + 3))
 MANAGEMENT_PORT=$PORT_BASE
-OUT="$ROOT/target/bench"
 mkdir -p "$OUT"
 
 WORK=$(mktemp -d /tmp/runtimeclass-guard-profile.XXXXXX)
@@ -34,7 +31,7 @@ trap 'exit 130' INT TERM
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=localhost" \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
 cp -r policies "$WORK/"
-(cd "$WORK" && exec taskset -c "$SERVER_CPU" "$JAVA_HOME/bin/java" -XX:MaxRAM=512m -XX:MaxRAMPercentage=75 \
+(cd "$WORK" && exec taskset -c "$SERVER_CPU" "$JAVA" -XX:MaxRAM="$JVM_MEMORY" $JVM_OPTIONS \
     ${PROFILE_JVM_OPTIONS:-} -jar "$ROOT/target/runtimeclass-guard.jar" \
     --runtimeclass-guard.admission.port="$PORT" --server.port="$MANAGEMENT_PORT" \
     --runtimeclass-guard.tls.certificate="$WORK/tls.crt" --runtimeclass-guard.tls.private-key="$WORK/tls.key" \

@@ -137,3 +137,24 @@ the webhook's own Pods must start while the webhook is down, or it could never r
 {{- $names = concat $names .Values.webhooks.excludedNamespaces | uniq -}}
 {{- toJson $names -}}
 {{- end -}}
+
+{{/*
+Seconds the apiserver waits for each stage, read by the latency alert and the dashboard so both hold the
+same budget. /validate serves the Pod, workload and policy validating webhooks: the shortest of their
+timeouts is the one it must meet.
+*/}}
+{{- define "rcg.timeoutSeconds.mutate" -}}
+{{- .Values.webhooks.pods.mutate.timeoutSeconds -}}
+{{- end -}}
+{{- define "rcg.timeoutSeconds.validate" -}}
+{{- $hooks := .Values.webhooks -}}
+{{- min $hooks.pods.validate.timeoutSeconds $hooks.workloads.timeoutSeconds $hooks.policies.timeoutSeconds -}}
+{{- end -}}
+
+{{/*
+PromQL label matchers for this release's scrape targets: what the chart's ServiceMonitor produces
+(Prometheus Operator names the job after the Service), unless prometheusRule.targetSelector says otherwise.
+*/}}
+{{- define "rcg.targetSelector" -}}
+{{- .Values.prometheusRule.targetSelector | default (printf "namespace=%q,job=%q" .Release.Namespace (include "rcg.serviceName" .)) -}}
+{{- end -}}

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.testing.AdmissionClient;
 import io.runtimeclassguard.testing.LocalAdmissionPort;
+import io.runtimeclassguard.testing.ManagementPort;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,11 +26,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.util.Map;
 
 import static io.runtimeclassguard.testing.AdmissionClient.bytes;
@@ -65,12 +62,10 @@ class ClusterModeEndpointTest {
     @LocalServerPort
     int managementPort;
     private AdmissionClient admission;
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @DynamicPropertySource
     static void kubeconfig(DynamicPropertyRegistry registry) throws IOException {
-        String kubeconfig = API_SERVER.writeKubeconfig(Files.createTempDirectory("cluster-mode-endpoint")).toString();
-        registry.add("runtimeclass-guard.cluster.kubeconfig", () -> kubeconfig);
+        API_SERVER.configureWebhook(registry);
     }
 
     @AfterAll
@@ -135,7 +130,8 @@ class ClusterModeEndpointTest {
         KUBECTL.resource(policy("standard", "colour: blue\n")).update();
 
         await().untilAsserted(() -> assertThat(management("/actuator/prometheus").body())
-                .contains("runtimeclass_guard_policy_reloads_total{result=\"rejected\"} 1.0"));
+                .contains("runtimeclass_guard_policy_reloads_total{result=\"rejected\"} 1.0")
+                .contains("runtimeclass_guard_policy_last_reload_successful 0.0"));
         assertThat(patchedClass(admission.review("/mutate", pod("team-b", null)))).isEqualTo("standard");
         assertThat(management("/actuator/health/readiness").statusCode()).isEqualTo(200);
         assertThat(KUBECTL.events().v1().events().inNamespace(POLICY_NAMESPACE).list().getItems())
@@ -195,15 +191,7 @@ class ClusterModeEndpointTest {
     }
 
     private HttpResponse<String> management(String path) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException failure) {
-            throw new AssertionError(failure);
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(interrupted);
-        }
+        return ManagementPort.get(managementPort, path);
     }
 
     private static RuntimeClass runtimeClass(String name) {

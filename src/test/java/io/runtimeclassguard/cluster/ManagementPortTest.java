@@ -3,6 +3,7 @@ package io.runtimeclassguard.cluster;
 import io.runtimeclassguard.startup.WarmUp;
 import io.runtimeclassguard.testing.AdmissionClient;
 import io.runtimeclassguard.testing.LocalAdmissionPort;
+import io.runtimeclassguard.testing.ManagementPort;
 import io.runtimeclassguard.testing.SwitchableClusterState;
 import io.runtimeclassguard.testing.WebhookTest;
 import io.runtimeclassguard.tls.SelfSignedCertificate;
@@ -13,10 +14,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.health.actuate.endpoint.HealthEndpointGroups;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
 import static io.runtimeclassguard.testing.AdmissionClient.fixture;
@@ -35,7 +32,6 @@ class ManagementPortTest {
     @LocalServerPort
     int managementPort;
 
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
     void warm(@Autowired WarmUp warmUp) {
@@ -100,8 +96,7 @@ class ManagementPortTest {
         }
     }
 
-    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    private HttpResponse<String> get(String path) {
+        return ManagementPort.get(managementPort, path);
     }
 }

@@ -19,7 +19,9 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
+import org.springframework.test.context.DynamicPropertyRegistry;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -86,7 +88,7 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** The same server written as a kubeconfig file, for code that is configured rather than handed a client. */
-    public Path writeKubeconfig(Path directory) throws java.io.IOException {
+    public Path writeKubeconfig(Path directory) throws IOException {
         Path kubeconfig = directory.resolve("kubeconfig");
         Files.writeString(kubeconfig, """
                 apiVersion: v1
@@ -107,6 +109,12 @@ public final class MockApiServer implements AutoCloseable {
                 current-context: mock
                 """.formatted(port));
         return kubeconfig;
+    }
+
+    /** Points the webhook under test at this server, through a kubeconfig in a fresh temporary folder. */
+    void configureWebhook(DynamicPropertyRegistry registry) throws IOException {
+        String kubeconfig = writeKubeconfig(Files.createTempDirectory("mock-apiserver")).toString();
+        registry.add("runtimeclass-guard.cluster.kubeconfig", () -> kubeconfig);
     }
 
     /** Closes every connection, watches included; the objects stay, as in etcd. */

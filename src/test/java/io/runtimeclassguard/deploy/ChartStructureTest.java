@@ -19,7 +19,7 @@ class ChartStructureTest {
             "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
             "MutatingAdmissionPolicyBinding");
 
-    /** Templates are named by component; each kind comes from the file named after it. */
+    /** Templates are named by component; each kind comes from the file named after it ("kind/component" where a kind has several). */
     private static final Map<String, String> TEMPLATE_OF_KIND = Map.ofEntries(
             Map.entry("Deployment", "templates/webhook-deployment.yaml"),
             Map.entry("Service", "templates/webhook-service.yaml"),
@@ -33,7 +33,10 @@ class ChartStructureTest {
             Map.entry("ValidatingWebhookConfiguration", "templates/webhook-validating.yaml"),
             Map.entry("NetworkPolicy", "templates/webhook-networkpolicy.yaml"),
             Map.entry("ServiceMonitor", "templates/webhook-servicemonitor.yaml"),
+            Map.entry("PrometheusRule", "templates/webhook-prometheusrule.yaml"),
+            Map.entry("HorizontalPodAutoscaler", "templates/webhook-hpa.yaml"),
             Map.entry("ConfigMap", "templates/policies-configmaps.yaml"),
+            Map.entry("ConfigMap/dashboard", "templates/webhook-grafana-dashboard.yaml"),
             Map.entry("ValidatingAdmissionPolicy", "templates/backstop-validating.yaml"),
             Map.entry("ValidatingAdmissionPolicyBinding", "templates/backstop-validating.yaml"),
             Map.entry("MutatingAdmissionPolicy", "templates/backstop-mutating.yaml"),
@@ -47,7 +50,8 @@ class ChartStructureTest {
     void ciValuesCoverTheDocumentedScenarios() {
         assertThat(Helm.allCiValues()).extracting(p -> p.getFileName().toString()).contains(
                 "default-values.yaml", "byo-cert-values.yaml",
-                "ha-networkpolicy-servicemonitor-values.yaml", "ignore-failure-values.yaml");
+                "ha-networkpolicy-servicemonitor-values.yaml", "ignore-failure-values.yaml",
+                "monitoring-values.yaml", "autoscaling-values.yaml");
     }
 
     @ParameterizedTest
@@ -76,7 +80,9 @@ class ChartStructureTest {
             if (doc.object().getApiVersion().startsWith("cert-manager.io/")) {
                 assertThat(doc.source()).startsWith("templates/certmanager-");
             } else {
-                assertThat(doc.source()).as(kind).isEqualTo(TEMPLATE_OF_KIND.get(kind));
+                String component = doc.object().getMetadata().getLabels().get("app.kubernetes.io/component");
+                assertThat(doc.source()).as(kind)
+                        .isEqualTo(TEMPLATE_OF_KIND.getOrDefault(kind + "/" + component, TEMPLATE_OF_KIND.get(kind)));
             }
         }
     }

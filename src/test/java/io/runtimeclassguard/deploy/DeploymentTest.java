@@ -24,6 +24,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -203,8 +204,35 @@ class DeploymentTest {
         assertThat(env.get("RUNTIMECLASS_GUARD_TLS_PRIVATE_KEY").getValue()).isEqualTo(TLS_DIR + "/tls.key");
         assertThat(env.get("JAVA_TOOL_OPTIONS").getValue()).isEqualTo("-XX:MaxRAMPercentage=60 -Xss512k");
 
-        assertThat(webhook(deployment()).getEnv()).filteredOn(e -> e.getName().equals("JAVA_TOOL_OPTIONS"))
-                .singleElement().satisfies(e -> assertThat(e.getValue()).contains("-XX:MaxRAMPercentage=75"));
+    }
+
+    /** Every memory region the JVM grows on demand is capped, and the caps that hold live data fit the Pod's limit. */
+    @Test
+    void capsEveryJvmMemoryRegionUnderTheMemoryLimit() {
+        Container container = webhook(deployment());
+        String options = container.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS"))
+                .findFirst().orElseThrow().getValue();
+        Map<String, Long> caps = Arrays.stream(options.split(" "))
+                .map(option -> option.split("(?<=^-Xmx)|=", 2))
+                .filter(pair -> pair.length == 2)
+                .collect(Collectors.toMap(pair -> pair[0], pair -> mebibytes(pair[1])));
+
+        assertThat(caps).containsKeys("-Xmx", "-XX:MaxMetaspaceSize", "-XX:ReservedCodeCacheSize", "-XX:MaxDirectMemorySize");
+        long limit = container.getResources().getLimits().get("memory").getNumericalAmount().longValue() >> 20;
+        assertThat(caps.get("-Xmx") + caps.get("-XX:ReservedCodeCacheSize") + caps.get("-XX:MaxDirectMemorySize"))
+                .as("heap, JIT code and direct buffers against the %d MiB limit", limit).isLessThan(limit);
+        assertThat(container.getResources().getRequests().get("memory"))
+                .isEqualTo(container.getResources().getLimits().get("memory"));
+    }
+
+    private static long mebibytes(String size) {
+        long number = Long.parseLong(size.substring(0, size.length() - 1));
+        return switch (Character.toLowerCase(size.charAt(size.length() - 1))) {
+            case 'g' -> number << 10;
+            case 'm' -> number;
+            case 'k' -> number >> 10;
+            default -> throw new AssertionError("a JVM size without a unit: " + size);
+        };
     }
 
     @Test

@@ -34,6 +34,10 @@ class ValuesSchemaTest {
         "certManager.serving.renewbefore=1h, renewbefore",
         "networkPolicy.enable=true, enable",
         "resources.limits.gpu=1, gpu",
+        "autoscaling.minReplica=2, minReplica",
+        "prometheusRule.runbookBaseURL=https://x, runbookBaseURL",
+        "prometheusRule.denialSurge.minimal=3, minimal",
+        "grafanaDashboard.enable=true, enable",
         "scan.reports.maxResult=10, maxResult",
     })
     void aTypoAnywhereFailsTheInstall(String assignment, String typo) {
@@ -52,6 +56,12 @@ class ValuesSchemaTest {
         "replicaCount=0",
         "topologySpread.whenUnsatisfiable=Sometimes",
         "certManager.serving.duration=90d",
+        "autoscaling.targetCPUUtilizationPercentage=0",
+        "autoscaling.minReplicas=0",
+        "prometheusRule.runbookBaseUrl=README.md",
+        "prometheusRule.latencyPercentOfTimeout=0",
+        "prometheusRule.denialSurge.factor=1",
+        "grafanaDashboard.namespace=Monitoring",
         "scan.period=10 minutes",
         "scan.chunkSize=0",
     })
@@ -133,7 +143,8 @@ class ValuesSchemaTest {
     }
 
     private static boolean isFreeForm(String key) {
-        return Set.of("nodeSelector", "podAnnotations", "podLabels", "serviceMonitor.labels").contains(key)
+        return Set.of("nodeSelector", "podAnnotations", "podLabels", "serviceMonitor.labels", "prometheusRule.labels",
+                        "grafanaDashboard.labels", "grafanaDashboard.annotations").contains(key)
                 || key.startsWith("resources.");
     }
 }
