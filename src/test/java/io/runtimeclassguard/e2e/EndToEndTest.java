@@ -76,16 +76,8 @@ class EndToEndTest {
     }
 
     @AfterAll
-    void stopAll() {
-        if (webhook != null) {
-            webhook.close();
-        }
-        if (admin != null) {
-            admin.close();
-        }
-        if (kubernetes != null) {
-            kubernetes.close();
-        }
+    void stopAll() throws Exception {
+        Fixtures.closeAll(webhook, admin, kubernetes);
     }
 
     @Test

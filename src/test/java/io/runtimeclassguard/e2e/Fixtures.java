@@ -89,4 +89,13 @@ final class Fixtures {
                 .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
                 .addToData("policy.yaml", policy).build();
     }
+
+    /** Closes, in order, each of them that was opened: a start that failed half-way still stops what it started. */
+    static void closeAll(AutoCloseable... opened) throws Exception {
+        for (AutoCloseable each : opened) {
+            if (each != null) {
+                each.close();
+            }
+        }
+    }
 }
