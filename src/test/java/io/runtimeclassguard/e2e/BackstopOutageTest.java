@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import static io.runtimeclassguard.e2e.Fixtures.editPolicy;
 import static io.runtimeclassguard.e2e.Fixtures.pod;
 import static io.runtimeclassguard.e2e.Fixtures.policyConfigMap;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -68,7 +69,7 @@ abstract class BackstopOutageTest {
     static final int AFTER_ALL_COMMANDS = 3;
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
     private static final String UNCONSTRAINED = "e2e-free";
-    private static final String EDITED = "e2e-edit";
+    private static final String EDITED = Fixtures.EDITED_NAMESPACE;
     private static final BackstopScope SCOPE = new BackstopScope(BackstopScope.DEFAULT_PREFIX, List.of());
 
     private final List<String> apiserverFlags;
@@ -368,18 +369,5 @@ abstract class BackstopOutageTest {
         Subject subject = installed.stream().filter(ClusterRoleBinding.class::isInstance).map(ClusterRoleBinding.class::cast)
                 .findFirst().orElseThrow().getSubjects().getFirst();
         return "system:serviceaccount:" + subject.getNamespace() + ":" + subject.getName();
-    }
-
-    private static String editPolicy(String allowed) {
-        return """
-                apiVersion: runtimeclass-guard.io/v1alpha1
-                kind: RuntimeClassPolicy
-                name: e2e-edit
-                priority: 999
-                namespaces:
-                  names: [%s]
-                runtimeClass:
-                  allowed: %s
-                """.formatted(EDITED, allowed);
     }
 }

@@ -32,6 +32,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 
+import static io.runtimeclassguard.e2e.Fixtures.editPolicy;
 import static io.runtimeclassguard.e2e.Fixtures.pod;
 import static io.runtimeclassguard.e2e.Fixtures.policyConfigMap;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -212,18 +213,5 @@ class EndToEndTest {
         } catch (KubernetesClientException denial) {
             return Optional.of(denial.getMessage());
         }
-    }
-
-    private static String editPolicy(String allowed) {
-        return """
-                apiVersion: runtimeclass-guard.io/v1alpha1
-                kind: RuntimeClassPolicy
-                name: e2e-edit
-                priority: 999
-                namespaces:
-                  names: [e2e-edit]
-                runtimeClass:
-                  allowed: %s
-                """.formatted(allowed);
     }
 }
