@@ -15,9 +15,15 @@ JMH_ARGS ?= .
 JMH_CPU ?= 1
 # The heap cap of the scanning JVM in `make bench-scan`: the scan must fit in it.
 SCAN_HEAP ?= -Xmx128m
+# `make fuzz`: how many fuzzed reviews, from which seed (a new one each run unless given; it is printed, to replay).
+FUZZ_TRIES ?= 10000
+FUZZ_SEED ?= $(shell date +%s)
+# `make soak`: how long, and how many AdmissionReviews per second.
+SOAK_MINUTES ?= 10
+SOAK_RATE ?= 1000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-jmh bench-audit-report bench-scan
+.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-jmh bench-audit-report bench-scan fuzz soak
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,3 +78,9 @@ bench-scan: ## Scan 50,000 Pods and 5,000 Deployments on the fabric8 mock server
 	  -Dmdep.outputFile=$(abspath target/bench/scan.classpath)
 	"$(JAVA_HOME)/bin/java" -cp "target/test-classes:target/classes:$$(cat target/bench/scan.classpath)" \
 	  io.runtimeclassguard.bench.ScanBenchmark $(SCAN_HEAP)
+
+fuzz: ## Fuzz the admission port with FUZZ_TRIES mutated real AdmissionReviews from FUZZ_SEED (`make test` runs 600 from a fixed seed)
+	$(MVN) test -Dtest=FuzzedReviewsTest -Druntimeclass-guard.fuzz.tries=$(FUZZ_TRIES) -Druntimeclass-guard.fuzz.seed=$(FUZZ_SEED)
+
+soak: ## Cluster mode under SOAK_RATE req/s for SOAK_MINUTES with policy edits, a dropped watch, a certificate rotation and SIGTERM; table in target/soak/results.md
+	SOAK_MINUTES="$(SOAK_MINUTES)" SOAK_RATE="$(SOAK_RATE)" src/soak/soak.sh

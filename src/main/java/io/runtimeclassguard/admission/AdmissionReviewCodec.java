@@ -141,7 +141,7 @@ public class AdmissionReviewCodec {
         }
         JsonNode userInfo = request.path("userInfo");
         group = group == null ? "" : group;
-        return ObjectInspector.request(uid, operation, group, kindName,
+        ReviewRequest review = ObjectInspector.request(uid, operation, group, kindName,
                 string(request, "subResource", "request.subResource"),
                 string(request, "namespace", "request.namespace"),
                 string(request, "name", "request.name"),
@@ -149,6 +149,20 @@ public class AdmissionReviewCodec {
                 strings(userInfo, "groups", "request.userInfo.groups"),
                 bool(request, "dryRun", "request.dryRun"),
                 object);
+        requirePodSpec(review);
+        return review;
+    }
+
+    /**
+     * The apiserver never sends a Pod without its spec or a workload without its Pod template, so one is not a
+     * review to answer: reading it as "nothing to decide" would let a Pod past a policy that needs a class.
+     */
+    private static void requirePodSpec(ReviewRequest review) {
+        boolean carriesObject = review.operation() == Operation.CREATE || review.operation() == Operation.UPDATE;
+        review.workloadKind().filter(kind -> carriesObject && review.podSpec().isEmpty()).ifPresent(kind -> {
+            throw new MalformedReviewException("request.object." + kind.specFieldPath() + " must be an object: "
+                    + (kind.isPod() ? "a Pod's spec" : "a " + kind.kind() + "'s Pod template spec"));
+        });
     }
 
     private JsonNode readTree(byte[] body) {

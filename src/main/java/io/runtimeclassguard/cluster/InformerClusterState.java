@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -154,19 +155,22 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
             if (!informers.values().stream().allMatch(SharedIndexInformer::hasSynced)) {
                 return;
             }
-            reloadPoliciesIfChanged();
+            Optional<PolicyAttempt> attempt = reloadPoliciesIfChanged();
             PolicyState policies = policiesInForce != null ? policiesInForce : PolicyState.NONE;
             snapshot.set(new ClusterSnapshot(policies.set(), ClusterObjects.namespaces(namespaces.getStore().list()),
                     ClusterObjects.runtimeClasses(runtimeClasses.getStore().list()), policies.sources()));
             if (policiesInForce != null) {
                 ready = true;
             }
+            // Announced only once published: whoever hears "applied" (the metric, the log) finds the new set deciding.
+            attempt.ifPresent(this::announce);
         } catch (RuntimeException unexpected) {
             log.error("Could not rebuild the cluster snapshot; the previous one stays in force", unexpected);
         }
     }
 
-    private void reloadPoliciesIfChanged() {
+    /** Loads the policy ConfigMaps if they changed since the last load; an applied set is then in {@code policiesInForce}. */
+    private Optional<PolicyAttempt> reloadPoliciesIfChanged() {
         Map<String, ConfigMap> configMaps = new TreeMap<>();
         for (ConfigMap configMap : policyConfigMaps.getStore().list()) {
             configMaps.put(ClusterObjects.key(configMap), configMap);
@@ -174,13 +178,21 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
         Map<String, String> inputs = configMaps.entrySet().stream().collect(Collectors.toUnmodifiableMap(
                 Map.Entry::getKey, entry -> Objects.toString(entry.getValue().getMetadata().getResourceVersion(), "")));
         if (inputs.equals(policyInputs)) {
-            return;
+            return Optional.empty();
         }
         policyInputs = inputs;
         Map<String, List<PolicySource>> sources = ClusterObjects.policySources(configMaps.values());
         PolicyLoadResult result = PolicyLoader.load(sources.values().stream().flatMap(List::stream).toList());
         if (result.ok()) {
             policiesInForce = new PolicyState(result.policies(), sources);
+        }
+        return Optional.of(new PolicyAttempt(configMaps, result));
+    }
+
+    private void announce(PolicyAttempt attempt) {
+        Map<String, ConfigMap> configMaps = attempt.configMaps();
+        PolicyLoadResult result = attempt.result();
+        if (result.ok()) {
             invalidPolicyEvents.retainOnly(Set.of());
             log.atInfo()
                     .addKeyValue("policyReload", "applied")
@@ -216,6 +228,10 @@ public final class InformerClusterState implements ClusterState, AutoCloseable {
 
     /** One informer's state: listed at least once, and watching now. */
     public record CacheState(boolean synced, boolean watching) {
+    }
+
+    /** One load of the policy ConfigMaps, by {@code namespace/name}, and what came of it. */
+    private record PolicyAttempt(Map<String, ConfigMap> configMaps, PolicyLoadResult result) {
     }
 
     /** A validated policy set and the ConfigMap sources it came from. */

@@ -101,6 +101,26 @@ class MalformedRequestTest {
     }
 
     /**
+     * The apiserver always sends a Pod with its spec, and a workload with its Pod template: a review without one
+     * cannot be decided, and allowing it would let a Pod past a policy that needs a class.
+     */
+    @Test
+    void podOrPodTemplateWithoutASpecIs400() {
+        ObjectNode pod = fixtureTree("pod-create-untrusted-no-class.mutate.json");
+        ObjectNode podObject = (ObjectNode) pod.path("request").path("object");
+        podObject.remove("spec");
+        assertError(client.post("/mutate", bytes(pod)), 400, "request.object.spec must be an object: a Pod's spec");
+        podObject.put("spec", "x");
+        assertError(client.post("/validate", bytes(pod)), 400, "request.object.spec must be an object: a Pod's spec");
+
+        ObjectNode cronJob = fixtureTree("cronjob-create-untrusted.validate.json");
+        ((ObjectNode) cronJob.path("request").path("object").path("spec").path("jobTemplate").path("spec")
+                .path("template")).remove("spec");
+        assertError(client.post("/validate", bytes(cronJob)), 400,
+                "request.object.spec.jobTemplate.spec.template.spec must be an object: a CronJob's Pod template spec");
+    }
+
+    /**
      * JSON between systems is UTF-8 (RFC 8259, 8.1). Bytes that look like UTF-16 or UTF-32 would make the parser
      * switch encodings, and an overlong sequence such as {@code C0 AF} would be read as {@code /}: all are refused.
      */

@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -174,6 +175,25 @@ class InformerClusterStateTest {
     }
 
     @Test
+    void aReloadIsAnnouncedOnlyOnceTheNewSetDecides() {
+        kubectl.resource(runtimeClass("gvisor")).create();
+        kubectl.resource(runtimeClass("kata")).create();
+        kubectl.resource(policyConfigMap("policy-untrusted", "untrusted.yaml", untrusted("[gvisor]"))).create();
+        AtomicReference<InformerClusterState> announcing = new AtomicReference<>();
+        List<Reason> kataWhenAnnounced = new CopyOnWriteArrayList<>();
+        InformerClusterState state = startState(reload -> kataWhenAnnounced.add(
+                validate(announcing.get(), "untrusted-workloads", "kata").reason()));
+        announcing.set(state);
+        await().until(() -> kataWhenAnnounced.size() == 1);
+
+        kubectl.resource(policyConfigMap("policy-untrusted", "untrusted.yaml", untrusted("[gvisor, kata]"))).update();
+
+        await().until(() -> kataWhenAnnounced.size() == 2);
+        // A listener that hears of a reload (the metric an operator or a soak watches) already sees its decisions.
+        assertThat(kataWhenAnnounced).containsExactly(Reason.CLASS_NOT_ALLOWED, Reason.CLASS_ALLOWED);
+    }
+
+    @Test
     void relabellingANamespaceMovesItUnderAnotherPolicy() {
         kubectl.resource(runtimeClass("gvisor")).create();
         kubectl.resource(runtimeClass("standard")).create();
@@ -291,10 +311,14 @@ class InformerClusterStateTest {
     }
 
     private InformerClusterState startState() {
+        return startState(reload -> { });
+    }
+
+    private InformerClusterState startState(PolicyReloadListener another) {
         KubernetesClient client = closing(apiServer.newClient());
         PolicyReloadMetrics reloadMetrics = new PolicyReloadMetrics(meters);
         InformerClusterState state = closing(new InformerClusterState(client, POLICY_NAMESPACE,
-                List.of(reloads::add, reloadMetrics), "replica-0", CLOCK));
+                List.of(reloads::add, reloadMetrics, another), "replica-0", CLOCK));
         new ClusterStateMetrics(new StaticListableBeanFactory(Map.of("clusterState", state))
                 .getBeanProvider(ClusterState.class)).bindTo(meters);
         state.start();

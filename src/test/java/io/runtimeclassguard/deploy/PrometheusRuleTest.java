@@ -56,7 +56,13 @@ class PrometheusRuleTest {
         assertThat(AlertRule.defaults()).extracting(AlertRule::alert).containsExactly(
                 "RuntimeClassGuardNoReadyReplica", "RuntimeClassGuardTargetDown", "RuntimeClassGuardLatencyHigh",
                 "RuntimeClassGuardPolicySetRejected", "RuntimeClassGuardInformerNotWatching",
-                "RuntimeClassGuardCertificateExpiring", "RuntimeClassGuardDenialsSurge");
+                "RuntimeClassGuardCertificateExpiring", "RuntimeClassGuardDenialsSurge", "RuntimeClassGuardBackstopLagging");
+    }
+
+    @Test
+    void watchesTheBackstopOnlyWhereThereIsOne() {
+        assertThat(AlertRule.all(Helm.template("--set", "prometheusRule.enabled=true", "--set", "backstop.enabled=false")))
+                .extracting(AlertRule::alert).doesNotContain("RuntimeClassGuardBackstopLagging").hasSize(7);
     }
 
     @Test
@@ -142,21 +148,18 @@ class PrometheusRuleTest {
 
     @Test
     void descriptionsSayWhatAnOutageDoesUnderTheConfiguredFailurePolicy() {
-        String backstopped = outage();
-        String failClosed = outage("--set", "backstop.enabled=false");
-        String failOpen = outage("-f", Helm.ciValues("ignore-failure-values.yaml").toString(), "--set", "backstop.enabled=false");
-
-        assertThat(backstopped).contains("backstop admission policies still refuse what they can")
-                .doesNotContain("refuses every Pod creation", "unchecked");
-        assertThat(failClosed).contains("refuses every Pod creation");
-        assertThat(failOpen).contains("admits Pods unchecked");
+        assertThat(noReadyReplicaDescription()).contains("only its backstop admission policies enforce the policies");
+        assertThat(noReadyReplicaDescription("--set", "backstop.enabled=false")).contains("refuses every Pod creation");
+        assertThat(noReadyReplicaDescription("--set", "webhooks.pods.mutate.failurePolicy=Fail"))
+                .contains("refuses every Pod creation");
+        assertThat(noReadyReplicaDescription("-f", Helm.ciValues("ignore-failure-values.yaml").toString()))
+                .contains("admits Pods unchecked");
     }
 
-    /** What the no-replica alert says an outage does, with the chart's defaults and these helm arguments. */
-    private static String outage(String... arguments) {
-        List<String> helm = new ArrayList<>(List.of(arguments));
-        helm.addAll(List.of("--set", "prometheusRule.enabled=true"));
-        return alert(AlertRule.all(Helm.template(helm.toArray(String[]::new))), "RuntimeClassGuardNoReadyReplica")
+    private static String noReadyReplicaDescription(String... values) {
+        List<String> arguments = new ArrayList<>(List.of(values));
+        arguments.addAll(List.of("--set", "prometheusRule.enabled=true"));
+        return alert(AlertRule.all(Helm.template(arguments.toArray(String[]::new))), "RuntimeClassGuardNoReadyReplica")
                 .annotations().get("description");
     }
 

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -29,6 +28,8 @@ import java.util.stream.Collectors;
 public final class WebhookProcess implements AutoCloseable {
     /** Spring Boot's line for the management port, the admission server's for its own. */
     private static final Pattern STARTED = Pattern.compile("(?:Netty started on port|Admission port listening on) (\\d+) \\((https?)\\)");
+    /** The arguments that let the operating system pick both ports, which {@link #launch} then reads from the log. */
+    public static final List<String> EPHEMERAL_PORTS = List.of("--server.port=0", "--runtimeclass-guard.admission.port=0");
 
     private final Process process;
     private final Path log;
@@ -59,17 +60,28 @@ public final class WebhookProcess implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED"));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", classPath, "io.runtimeclassguard.Main",
-                "--server.port=0", "--runtimeclass-guard.admission.port=0",
+        command.addAll(List.of("-cp", classPath, "io.runtimeclassguard.Main"));
+        command.addAll(EPHEMERAL_PORTS);
+        command.addAll(List.of(
                 "--runtimeclass-guard.policies-dir=" + Path.of("policies").toAbsolutePath(),
                 "--runtimeclass-guard.tls.certificate=" + certificate.certificateChain(),
                 "--runtimeclass-guard.tls.private-key=" + certificate.privateKey()));
         command.addAll(List.of(arguments));
+        return launch(work, new ProcessBuilder(command), Duration.ofMinutes(2));
+    }
+
+    /**
+     * Starts the webhook {@code command} describes, with {@link #EPHEMERAL_PORTS} among its arguments, and returns
+     * once it is ready; its output goes to {@code out.log} in {@code work}. Fails if it exits first or takes longer
+     * than {@code timeout}.
+     */
+    public static WebhookProcess launch(Path work, ProcessBuilder command, Duration timeout)
+            throws IOException, InterruptedException {
         Path log = work.resolve("out.log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = command.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         int admission = 0;
         int management = 0;
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (admission == 0 || management == 0) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 process.destroyForcibly().waitFor();
@@ -109,6 +121,11 @@ public final class WebhookProcess implements AutoCloseable {
 
     public int managementPort() {
         return managementPort;
+    }
+
+    /** The file its output goes to, for a reader that streams it. */
+    public Path logFile() {
+        return log;
     }
 
     public String log() {
