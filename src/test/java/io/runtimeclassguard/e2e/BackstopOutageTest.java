@@ -37,9 +37,12 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import static io.runtimeclassguard.e2e.Fixtures.editPolicy;
 import static io.runtimeclassguard.e2e.Fixtures.pod;
 import static io.runtimeclassguard.e2e.Fixtures.policyConfigMap;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,9 +65,11 @@ abstract class BackstopOutageTest {
     static final int WEBHOOK_UP = 1;
     /** The order of the tests that stop the webhook first (once: it is not started again). */
     static final int WEBHOOK_DOWN = 2;
+    /** The order of the check that README shows what the others printed. */
+    static final int AFTER_ALL_COMMANDS = 3;
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
     private static final String UNCONSTRAINED = "e2e-free";
-    private static final String EDITED = "e2e-edit";
+    private static final String EDITED = Fixtures.EDITED_NAMESPACE;
     private static final BackstopScope SCOPE = new BackstopScope(BackstopScope.DEFAULT_PREFIX, List.of());
 
     private final List<String> apiserverFlags;
@@ -112,30 +117,29 @@ abstract class BackstopOutageTest {
     }
 
     @AfterAll
-    void stopAll() {
-        if (webhook != null) {
-            webhook.close();
-        }
-        if (admin != null) {
-            admin.close();
-        }
-        if (kubernetes != null) {
-            kubernetes.close();
-        }
+    void stopAll() throws Exception {
+        Fixtures.closeAll(webhook, admin, kubernetes);
     }
 
     @Test
     @Order(WEBHOOK_UP)
     void theBackstopFollowsAPolicyConfigMapEdit() {
         assertThat(webhook.running()).as("this test runs before the webhook is stopped").isTrue();
-        admin.resource(policyConfigMap("policy-e2e-edit", editPolicy("[gvisor]"))).create();
+        LocalKubernetes.Kubectl created = applyPolicy("[gvisor]");
+        assertThat(created.exitCode()).as(created.stderr()).isZero();
         await("policy e2e-edit in the backstop").atMost(TIMEOUT)
                 .until(() -> backstopDenial(EDITED, "kata").isPresent());
+        LocalKubernetes.Kubectl before = dryRunDeployment(EDITED, "kata", "before the edit");
 
-        admin.resource(policyConfigMap("policy-e2e-edit", editPolicy("[gvisor, kata]"))).update();
-
+        LocalKubernetes.Kubectl edited = applyPolicy("[gvisor, kata]");
+        assertThat(edited.exitCode()).as(edited.stderr()).isZero();
         await("the edit in the backstop").atMost(TIMEOUT)
                 .until(() -> backstopDenial(EDITED, "kata").isEmpty() && backstopInStep());
+        LocalKubernetes.Kubectl after = dryRunDeployment(EDITED, "kata", "after the edit");
+
+        assertThat(before.exitCode()).isOne();
+        assertThat(before.stderr()).contains(refusedBy(Mode.ENFORCE) + " denied request: ");
+        assertThat(after.exitCode()).as(after.stderr()).isZero();
     }
 
     @Test
@@ -224,6 +228,59 @@ abstract class BackstopOutageTest {
                 .as("only the policy of the governing policy's mode annotates").isTrue();
     }
 
+    /**
+     * README's "If the webhook is down" shows real output: wherever it shows a command this run typed too, it shows
+     * what the apiserver printed for it here, word for word.
+     */
+    @Test
+    @Order(AFTER_ALL_COMMANDS)
+    void theReadmeShowsWhatTheApiserverPrinted() throws IOException {
+        Map<String, String> printed = commandsAndOutputs(Files.readString(transcript));
+        String readme = Files.readString(Path.of("README.md"));
+        int section = readme.indexOf("\n## If the webhook is down\n");
+        assertThat(section).as("README's section").isNotNegative();
+        String shown = readme.substring(section, readme.indexOf("\n## ", section + 1));
+        Map<String, String> fromThisRun = new LinkedHashMap<>(commandsAndOutputs(fencedBlocks(shown)));
+        fromThisRun.keySet().retainAll(printed.keySet());
+
+        assertThat(fromThisRun).as("commands README shows from this run").hasSizeGreaterThanOrEqualTo(3);
+        fromThisRun.forEach((command, output) -> assertThat(output).as(command).isEqualTo(printed.get(command)));
+    }
+
+    /** Each {@code $ command} line and the lines after it, up to a blank line or the next command. */
+    private static Map<String, String> commandsAndOutputs(String text) {
+        Map<String, String> commands = new LinkedHashMap<>();
+        String command = null;
+        StringBuilder output = new StringBuilder();
+        for (String line : (text + "\n").lines().toList()) {
+            if (command != null && (line.isBlank() || line.startsWith("$ "))) {
+                commands.put(command, output.toString());
+                command = null;
+            }
+            if (line.startsWith("$ ")) {
+                command = line;
+                output.setLength(0);
+            } else if (command != null) {
+                output.append(line).append('\n');
+            }
+        }
+        return commands;
+    }
+
+    private static String fencedBlocks(String markdown) {
+        StringBuilder blocks = new StringBuilder();
+        boolean inside = false;
+        for (String line : markdown.lines().toList()) {
+            if (line.startsWith("```")) {
+                inside = !inside;
+                blocks.append('\n');
+            } else if (inside) {
+                blocks.append(line).append('\n');
+            }
+        }
+        return blocks.toString();
+    }
+
     /** With the webhook stopped: {@code kubectl create} of the Pod, recorded in the transcript. */
     LocalKubernetes.Kubectl create(String namespace, Pod pod) {
         stopTheWebhook();
@@ -233,6 +290,25 @@ abstract class BackstopOutageTest {
                 .orElse(", no runtimeClassName");
         record("$ kubectl create -n " + namespace + " -f pod.yaml    # Pod " + pod.getMetadata().getName() + runtimeClass
                 + "\n" + kubectl.stderr() + kubectl.stdout());
+        return kubectl;
+    }
+
+    /** {@code kubectl apply} of the labelled ConfigMap holding policy e2e-edit, recorded in the transcript. */
+    private LocalKubernetes.Kubectl applyPolicy(String allowed) {
+        String manifest = admin.getKubernetesSerialization().asYaml(policyConfigMap("policy-e2e-edit", editPolicy(allowed)));
+        LocalKubernetes.Kubectl kubectl = kubernetes.kubectl(manifest, "apply", "-f", "-");
+        record("$ kubectl apply -f policy-e2e-edit.yaml    # policy e2e-edit for namespace " + EDITED + ", allowed: " + allowed
+                + "\n" + kubectl.stderr() + kubectl.stdout());
+        return kubectl;
+    }
+
+    /** {@code kubectl create --dry-run=server} of a Deployment whose template names the class, recorded in the transcript. */
+    private LocalKubernetes.Kubectl dryRunDeployment(String namespace, String runtimeClass, String when) {
+        String manifest = admin.getKubernetesSerialization().asYaml(Fixtures.deployment("web", runtimeClass));
+        LocalKubernetes.Kubectl kubectl = kubernetes.kubectl(manifest, "create", "--dry-run=server", "--namespace=" + namespace,
+                "-f", "-");
+        record("$ kubectl create --dry-run=server -n " + namespace + " -f deployment.yaml    # Deployment web, runtimeClassName "
+                + runtimeClass + ", " + when + "\n" + kubectl.stderr() + kubectl.stdout());
         return kubectl;
     }
 
@@ -293,18 +369,5 @@ abstract class BackstopOutageTest {
         Subject subject = installed.stream().filter(ClusterRoleBinding.class::isInstance).map(ClusterRoleBinding.class::cast)
                 .findFirst().orElseThrow().getSubjects().getFirst();
         return "system:serviceaccount:" + subject.getNamespace() + ":" + subject.getName();
-    }
-
-    private static String editPolicy(String allowed) {
-        return """
-                apiVersion: runtimeclass-guard.io/v1alpha1
-                kind: RuntimeClassPolicy
-                name: e2e-edit
-                priority: 999
-                namespaces:
-                  names: [%s]
-                runtimeClass:
-                  allowed: %s
-                """.formatted(EDITED, allowed);
     }
 }

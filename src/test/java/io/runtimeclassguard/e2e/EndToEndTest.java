@@ -38,6 +38,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 
+import static io.runtimeclassguard.e2e.Fixtures.editPolicy;
 import static io.runtimeclassguard.e2e.Fixtures.pod;
 import static io.runtimeclassguard.e2e.Fixtures.policyConfigMap;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -88,16 +89,8 @@ class EndToEndTest {
     }
 
     @AfterAll
-    void stopAll() {
-        if (webhook != null) {
-            webhook.close();
-        }
-        if (admin != null) {
-            admin.close();
-        }
-        if (kubernetes != null) {
-            kubernetes.close();
-        }
+    void stopAll() throws Exception {
+        Fixtures.closeAll(webhook, admin, kubernetes);
     }
 
     /**
@@ -253,18 +246,5 @@ class EndToEndTest {
         } catch (KubernetesClientException denial) {
             return Optional.of(denial.getMessage());
         }
-    }
-
-    private static String editPolicy(String allowed) {
-        return """
-                apiVersion: runtimeclass-guard.io/v1alpha1
-                kind: RuntimeClassPolicy
-                name: e2e-edit
-                priority: 999
-                namespaces:
-                  names: [e2e-edit]
-                runtimeClass:
-                  allowed: %s
-                """.formatted(allowed);
     }
 }

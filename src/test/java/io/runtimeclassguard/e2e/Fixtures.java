@@ -83,10 +83,36 @@ final class Fixtures {
                 .endSpec().build();
     }
 
+    /** The namespace that policy e2e-edit governs. */
+    static final String EDITED_NAMESPACE = "e2e-edit";
+
+    /** Policy e2e-edit, above every shipped policy, for {@value #EDITED_NAMESPACE}: {@code allowed} is a YAML list. */
+    static String editPolicy(String allowed) {
+        return """
+                apiVersion: runtimeclass-guard.io/v1alpha1
+                kind: RuntimeClassPolicy
+                name: e2e-edit
+                priority: 999
+                namespaces:
+                  names: [%s]
+                runtimeClass:
+                  allowed: %s
+                """.formatted(EDITED_NAMESPACE, allowed);
+    }
+
     /** A labelled policy ConfigMap in the webhook's namespace with one policy document. */
     static ConfigMap policyConfigMap(String name, String policy) {
         return new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace(Chart.NAMESPACE)
                 .addToLabels(PolicyConfigMaps.LABEL, PolicyConfigMaps.LABEL_VALUE).endMetadata()
                 .addToData("policy.yaml", policy).build();
+    }
+
+    /** Closes, in order, each of them that was opened: a start that failed half-way still stops what it started. */
+    static void closeAll(AutoCloseable... opened) throws Exception {
+        for (AutoCloseable each : opened) {
+            if (each != null) {
+                each.close();
+            }
+        }
     }
 }

@@ -136,7 +136,7 @@ public final class BackstopGenerator {
         Map<AuditKey, String> annotations = new EnumMap<>(AuditKey.class);
         annotations.put(AuditKey.DECISION, "variables.exempt ? '" + Outcome.EXEMPT.wireName() + "'"
                 + " : variables.violation != '' ? '" + outcome + "'"
-                + " : variables.defaultPending ? '" + (auditMode ? outcome : allowed) + "' : '" + allowed + "'");
+                + (auditMode ? " : variables.defaultPending ? '" + outcome + "'" : "") + " : '" + allowed + "'");
         annotations.put(AuditKey.POLICY, "variables.policy");
         annotations.put(AuditKey.RUNTIME_CLASS, "variables.runtimeClass != '' ? variables.runtimeClass"
                 + (auditMode ? "" : " : variables.defaultPending ? variables.defaultClass") + " : 'none'");
@@ -269,6 +269,10 @@ public final class BackstopGenerator {
                 + " && variables.podSpec.runtimeClassName != null ? string(variables.podSpec.runtimeClassName) : ''");
         expressions.put("defaultClass", perPolicy(policies, "''",
                 policy -> Cel.string(policy.runtimeClass().defaultClass().orElse(""))));
+        // As the webhook, which injects no default that is missing from the cluster (the Pod would only be refused by
+        // the RuntimeClass plugin); CEL cannot see RuntimeClasses, so it is those that existed when this was generated.
+        expressions.put("injectableDefault", perPolicy(policies, "''", policy -> Cel.string(policy.runtimeClass()
+                .defaultClass().filter(classes::contains).orElse(""))));
         expressions.put("classAllowed", perPolicy(policies, "true", policy -> allows(policy.runtimeClass(), classes)));
         expressions.put("classRequired", "variables.policy in " + Cel.stringList(policies.policies().stream()
                 .filter(policy -> policy.runtimeClass().required() && policy.runtimeClass().defaultClass().isEmpty())
@@ -282,7 +286,7 @@ public final class BackstopGenerator {
         // Audit mode mutates nothing; exempt principals and Pods being deleted are left untouched.
         expressions.put("inject", "variables.isPod && variables.policy != '' && variables.mode != '"
                 + Mode.AUDIT.wireName() + "' && !variables.exempt && !variables.terminating && variables.podSpec != null"
-                + " && variables.runtimeClass == '' ? variables.defaultClass : ''");
+                + " && variables.runtimeClass == '' ? variables.injectableDefault : ''");
         expressions.put("defaultPending", "!variables.isPod && variables.policy != '' && !variables.exempt"
                 + " && !variables.terminating && variables.podSpec != null && variables.runtimeClass == ''"
                 + " && variables.defaultClass != ''");
