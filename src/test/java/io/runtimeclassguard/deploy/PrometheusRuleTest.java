@@ -56,7 +56,8 @@ class PrometheusRuleTest {
         assertThat(AlertRule.defaults()).extracting(AlertRule::alert).containsExactly(
                 "RuntimeClassGuardNoReadyReplica", "RuntimeClassGuardTargetDown", "RuntimeClassGuardLatencyHigh",
                 "RuntimeClassGuardPolicySetRejected", "RuntimeClassGuardInformerNotWatching",
-                "RuntimeClassGuardCertificateExpiring", "RuntimeClassGuardDenialsSurge");
+                "RuntimeClassGuardCertificateExpiring", "RuntimeClassGuardAdmissionPortRefusing",
+                "RuntimeClassGuardDenialsSurge");
     }
 
     @Test
