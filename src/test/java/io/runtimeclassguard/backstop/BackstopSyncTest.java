@@ -40,9 +40,7 @@ import static org.awaitility.Awaitility.await;
 /** The backstop writer against the fabric8 mock apiserver in CRUD mode, with the chart's placeholders in place. */
 class BackstopSyncTest {
     private static final String NAMESPACE = "runtimeclass-guard";
-    private static final ResourceDefinitionContext VAP = new ResourceDefinitionContext.Builder()
-            .withGroup("admissionregistration.k8s.io").withVersion("v1").withKind("ValidatingAdmissionPolicy")
-            .withPlural("validatingadmissionpolicies").withNamespaced(false).build();
+    private static final ResourceDefinitionContext VAP = MockApiServer.VALIDATING_ADMISSION_POLICIES;
     private static final ClusterSnapshot SHIPPED = ManifestFolder.read(Path.of("policies")).snapshot();
     private static final BackstopScope SCOPE = BackstopScope.forNamespace(BackstopScope.DEFAULT_PREFIX, NAMESPACE, List.of());
     private static final BackstopProperties PROPERTIES = new BackstopProperties(true, BackstopScope.DEFAULT_PREFIX,
@@ -154,16 +152,7 @@ class BackstopSyncTest {
     }
 
     private void createPlaceholders() {
-        for (Mode mode : Mode.values()) {
-            GenericKubernetesResource placeholder = new GenericKubernetesResource();
-            placeholder.setApiVersion(Backstop.VALIDATING_API_VERSION);
-            placeholder.setKind("ValidatingAdmissionPolicy");
-            placeholder.setMetadata(new ObjectMetaBuilder()
-                    .withName(SCOPE.validatingName(mode)).build());
-            placeholder.setAdditionalProperty("spec", Map.of("failurePolicy", "Fail",
-                    "validations", List.of(Map.of("expression", "true"))));
-            kubectl.genericKubernetesResources(VAP).resource(placeholder).create();
-        }
+        apiServer.createBackstopPlaceholders(SCOPE);
     }
 
     private void startSync(String identity) {

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -19,6 +22,9 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
+import io.runtimeclassguard.policy.backstop.Backstop;
+import io.runtimeclassguard.policy.backstop.BackstopScope;
+import io.runtimeclassguard.policy.model.Mode;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 import java.io.IOException;
@@ -49,6 +55,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * freezes the list, later pages read from it, as an apiserver reads them at the first page's resourceVersion.
  */
 public final class MockApiServer implements AutoCloseable {
+    public static final ResourceDefinitionContext VALIDATING_ADMISSION_POLICIES = new ResourceDefinitionContext.Builder()
+            .withGroup("admissionregistration.k8s.io").withVersion("v1").withKind("ValidatingAdmissionPolicy")
+            .withPlural("validatingadmissionpolicies").withNamespaced(false).build();
     private final ForgetfulCrudDispatcher dispatcher;
     private final int port;
     private KubernetesMockServer server;
@@ -137,6 +146,24 @@ public final class MockApiServer implements AutoCloseable {
      */
     public void createDirectly(String collectionPath, String json) {
         dispatcher.store(collectionPath, json);
+    }
+
+    /**
+     * The backstop's ValidatingAdmissionPolicies as the chart creates them before any replica writes: allowing
+     * everything, under the fixed names of {@code scope}.
+     */
+    public void createBackstopPlaceholders(BackstopScope scope) {
+        try (KubernetesClient kubectl = newClient()) {
+            for (Mode mode : Mode.values()) {
+                GenericKubernetesResource placeholder = new GenericKubernetesResource();
+                placeholder.setApiVersion(Backstop.VALIDATING_API_VERSION);
+                placeholder.setKind("ValidatingAdmissionPolicy");
+                placeholder.setMetadata(new ObjectMetaBuilder().withName(scope.validatingName(mode)).build());
+                placeholder.setAdditionalProperty("spec", Map.of("failurePolicy", "Fail",
+                        "validations", List.of(Map.of("expression", "true"))));
+                kubectl.genericKubernetesResources(VALIDATING_ADMISSION_POLICIES).resource(placeholder).create();
+            }
+        }
     }
 
     /** Deletes an object by its API path without going through HTTP, for changes made while the server is down. */

@@ -2,6 +2,7 @@ package io.runtimeclassguard.cluster;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.runtimeclassguard.deploy.MonitoringQueries;
+import io.runtimeclassguard.policy.backstop.BackstopScope;
 import io.runtimeclassguard.testing.AdmissionClient;
 import io.runtimeclassguard.testing.LocalAdmissionPort;
 import io.runtimeclassguard.testing.ManagementPort;
@@ -48,7 +49,8 @@ import static org.awaitility.Awaitility.await;
         "runtimeclass-guard.mode=cluster",
         "runtimeclass-guard.policy-namespace=runtimeclass-guard",
         "runtimeclass-guard.scan.period=2s",
-        "runtimeclass-guard.scan.jitter=0s"})
+        "runtimeclass-guard.scan.jitter=0s",
+        "runtimeclass-guard.backstop.enabled=true"})
 @DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MonitoredMetricsTest {
@@ -65,6 +67,7 @@ class MonitoredMetricsTest {
         } catch (IOException unreadable) {
             throw new UncheckedIOException(unreadable);
         }
+        API_SERVER.createBackstopPlaceholders(BackstopScope.forNamespace(BackstopScope.DEFAULT_PREFIX, "runtimeclass-guard", List.of()));
     }
     /**
      * Series from outside the webhook, each named in the description of the alert that reads it: Prometheus's
@@ -94,8 +97,8 @@ class MonitoredMetricsTest {
     }
 
     /**
-     * Ready, then one decision per stage and a scan that found a violation, so the meters that appear only then exist
-     * as they do in any live cluster.
+     * Ready, then one decision per stage, a scan that found a violation and the backstop written over the chart's
+     * placeholders, so the meters that appear only then exist as they do in any live cluster.
      */
     @BeforeAll
     void scrapeAfterDecisionsAndAScan() {
@@ -103,7 +106,8 @@ class MonitoredMetricsTest {
         AdmissionClient admission = new AdmissionClient(certificate, port);
         assertThat(admission.post("/mutate", fixture("pod-create-untrusted-no-class.mutate.json")).statusCode()).isEqualTo(200);
         assertThat(admission.post("/validate", fixture("pod-create-untrusted-after-mutation.validate.json")).statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofMinutes(1)).until(() -> scrape().contains("runtimeclass_guard_existing_violations"));
+        await().atMost(Duration.ofMinutes(1)).until(() -> scrape().containsAll(
+                List.of("runtimeclass_guard_existing_violations", "runtimeclass_guard_backstop_generation")));
         served = scrape();
     }
 

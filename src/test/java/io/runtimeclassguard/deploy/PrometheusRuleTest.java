@@ -57,7 +57,13 @@ class PrometheusRuleTest {
                 "RuntimeClassGuardNoReadyReplica", "RuntimeClassGuardTargetDown", "RuntimeClassGuardLatencyHigh",
                 "RuntimeClassGuardPolicySetRejected", "RuntimeClassGuardInformerNotWatching",
                 "RuntimeClassGuardCertificateExpiring", "RuntimeClassGuardAdmissionPortRefusing",
-                "RuntimeClassGuardDenialsSurge");
+                "RuntimeClassGuardDenialsSurge", "RuntimeClassGuardBackstopLagging");
+    }
+
+    @Test
+    void watchesTheBackstopOnlyWhereThereIsOne() {
+        assertThat(AlertRule.all(Helm.template("--set", "prometheusRule.enabled=true", "--set", "backstop.enabled=false")))
+                .extracting(AlertRule::alert).doesNotContain("RuntimeClassGuardBackstopLagging").hasSize(8);
     }
 
     @Test
