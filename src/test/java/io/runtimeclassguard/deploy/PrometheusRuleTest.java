@@ -56,13 +56,14 @@ class PrometheusRuleTest {
         assertThat(AlertRule.defaults()).extracting(AlertRule::alert).containsExactly(
                 "RuntimeClassGuardNoReadyReplica", "RuntimeClassGuardTargetDown", "RuntimeClassGuardLatencyHigh",
                 "RuntimeClassGuardPolicySetRejected", "RuntimeClassGuardInformerNotWatching",
-                "RuntimeClassGuardCertificateExpiring", "RuntimeClassGuardDenialsSurge", "RuntimeClassGuardBackstopLagging");
+                "RuntimeClassGuardCertificateExpiring", "RuntimeClassGuardAdmissionPortRefusing",
+                "RuntimeClassGuardDenialsSurge", "RuntimeClassGuardBackstopLagging");
     }
 
     @Test
     void watchesTheBackstopOnlyWhereThereIsOne() {
         assertThat(AlertRule.all(Helm.template("--set", "prometheusRule.enabled=true", "--set", "backstop.enabled=false")))
-                .extracting(AlertRule::alert).doesNotContain("RuntimeClassGuardBackstopLagging").hasSize(7);
+                .extracting(AlertRule::alert).doesNotContain("RuntimeClassGuardBackstopLagging").hasSize(8);
     }
 
     @Test
