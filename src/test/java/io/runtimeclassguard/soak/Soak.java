@@ -116,6 +116,7 @@ public final class Soak implements Callable<Integer> {
                         Math.toIntExact((length.toSeconds() + GRACE_AFTER_SIGTERM.toSeconds() + 10) * rate));
                 MemorySampler memory = new MemorySampler(webhook.process().pid());
                 try (Traffic traffic = new Traffic(webhook.admissionPort(), trust, rate, book)) {
+                    traffic.warmUp(connections);
                     int reconnecting = connections / 4;
                     traffic.start(connections - reconnecting, reconnecting);
                     memory.start(traffic.startedAt());

@@ -51,6 +51,22 @@ final class Traffic implements AutoCloseable {
         this.intervalNanos = TimeUnit.SECONDS.toNanos(1) / rate;
     }
 
+    /**
+     * Sends {@code handshakes} reviews before the load, each on a new connection, none of them counted. The
+     * apiserver's client has done TLS before; this JVM's has not, and its first few dozen handshakes at once, cold,
+     * on a busy machine, can take longer than the connect timeout on the client side alone.
+     */
+    void warmUp(int handshakes) throws IOException, InterruptedException {
+        for (int i = 0; i < handshakes; i++) {
+            try (HttpClient client = newClient()) {
+                client.send(HttpRequest.newBuilder(base.resolve(book.review(i).path())).timeout(REQUEST_TIMEOUT)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(book.review(i).body("soak-warm-up-" + i))).build(),
+                        HttpResponse.BodyHandlers.discarding());
+            }
+        }
+    }
+
     /** Starts sending: {@code keepAlive} workers that keep their connection, {@code reconnecting} that renew it. */
     void start(int keepAlive, int reconnecting) {
         shared = newClient();
