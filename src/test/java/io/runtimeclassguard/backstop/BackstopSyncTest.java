@@ -21,6 +21,7 @@ import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
 import io.runtimeclassguard.policy.model.Mode;
 import io.runtimeclassguard.policy.model.PolicySet;
 import io.runtimeclassguard.testing.EvaluatorCase;
+import io.runtimeclassguard.testing.Opened;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -46,7 +46,7 @@ class BackstopSyncTest {
     private static final BackstopProperties PROPERTIES = new BackstopProperties(true, BackstopScope.DEFAULT_PREFIX,
             "runtimeclass-guard-backstop", Duration.ofSeconds(1));
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Opened opened = new Opened();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final AtomicReference<ClusterSnapshot> snapshot = new AtomicReference<>(SHIPPED);
     private MockApiServer apiServer;
@@ -54,15 +54,13 @@ class BackstopSyncTest {
 
     @BeforeEach
     void startApiServer() {
-        apiServer = closing(new MockApiServer());
-        kubectl = closing(apiServer.newClient());
+        apiServer = opened.closing(new MockApiServer());
+        kubectl = opened.closing(apiServer.newClient());
     }
 
     @AfterEach
     void closeAll() throws Exception {
-        for (AutoCloseable closeable : closeables.reversed()) {
-            closeable.close();
-        }
+        opened.close();
     }
 
     @Test
@@ -167,7 +165,7 @@ class BackstopSyncTest {
                 return true;
             }
         };
-        BackstopSync sync = closing(new BackstopSync(closing(apiServer.newClient()), state, PROPERTIES, NAMESPACE, identity,
+        BackstopSync sync = opened.closing(new BackstopSync(opened.closing(apiServer.newClient()), state, PROPERTIES, NAMESPACE, identity,
                 List.of(new BackstopMetrics(meters)), Clock.systemUTC()));
         sync.start();
     }
@@ -185,8 +183,4 @@ class BackstopSyncTest {
         return meters.get(name).gauge().value();
     }
 
-    private <T extends AutoCloseable> T closing(T closeable) {
-        closeables.add(closeable);
-        return closeable;
-    }
 }

@@ -13,14 +13,15 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.runtimeclassguard.metrics.ClusterStateMetrics;
 import io.runtimeclassguard.metrics.PolicyReloadMetrics;
 import io.runtimeclassguard.policy.evaluation.AdmissionPipeline;
-import io.runtimeclassguard.policy.evaluation.Decision;
 import io.runtimeclassguard.policy.evaluation.Decision.Outcome;
 import io.runtimeclassguard.policy.evaluation.Decision.Patch;
 import io.runtimeclassguard.policy.evaluation.Decision.Reason;
-import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
+import io.runtimeclassguard.policy.evaluation.Decision;
 import io.runtimeclassguard.policy.kube.ReviewRequest;
 import io.runtimeclassguard.policy.kube.RuntimeClassInfo;
+import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
 import io.runtimeclassguard.policy.model.RuntimeClassPolicy;
+import io.runtimeclassguard.testing.Opened;
 import io.runtimeclassguard.testing.ReviewRequestBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
@@ -43,7 +44,7 @@ class InformerClusterStateTest {
     private static final String POLICY_NAMESPACE = "runtimeclass-guard";
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2030-01-02T03:04:05Z"), ZoneOffset.UTC);
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Opened opened = new Opened();
     private final List<PolicyReloadListener.PolicyReload> reloads = new CopyOnWriteArrayList<>();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private MockApiServer apiServer;
@@ -52,15 +53,13 @@ class InformerClusterStateTest {
 
     @BeforeEach
     void startApiServer() {
-        apiServer = closing(new MockApiServer());
-        kubectl = closing(apiServer.newClient());
+        apiServer = opened.closing(new MockApiServer());
+        kubectl = opened.closing(apiServer.newClient());
     }
 
     @AfterEach
     void closeAll() throws Exception {
-        for (AutoCloseable closeable : closeables.reversed()) {
-            closeable.close();
-        }
+        opened.close();
     }
 
     @Test
@@ -315,9 +314,9 @@ class InformerClusterStateTest {
     }
 
     private InformerClusterState startState(PolicyReloadListener another) {
-        KubernetesClient client = closing(apiServer.newClient());
+        KubernetesClient client = opened.closing(apiServer.newClient());
         PolicyReloadMetrics reloadMetrics = new PolicyReloadMetrics(meters);
-        InformerClusterState state = closing(new InformerClusterState(client, POLICY_NAMESPACE,
+        InformerClusterState state = opened.closing(new InformerClusterState(client, POLICY_NAMESPACE,
                 List.of(reloads::add, reloadMetrics, another), "replica-0", CLOCK));
         new ClusterStateMetrics(new StaticListableBeanFactory(Map.of("clusterState", state))
                 .getBeanProvider(ClusterState.class)).bindTo(meters);
@@ -331,10 +330,6 @@ class InformerClusterStateTest {
         return state;
     }
 
-    private <T extends AutoCloseable> T closing(T closeable) {
-        closeables.add(closeable);
-        return closeable;
-    }
 
     private double reloadCount(String result) {
         return meters.get(PolicyReloadMetrics.RELOADS).tag("result", result).counter().count();

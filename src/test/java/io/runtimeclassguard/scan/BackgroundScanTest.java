@@ -14,6 +14,7 @@ import io.runtimeclassguard.audit.DecisionLog;
 import io.runtimeclassguard.cluster.InformerClusterState;
 import io.runtimeclassguard.cluster.MockApiServer;
 import io.runtimeclassguard.metrics.ScanMetrics;
+import io.runtimeclassguard.testing.Opened;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,15 +47,15 @@ class BackgroundScanTest {
     private static final ScanProperties PROPERTIES = new ScanProperties(true, Duration.ofSeconds(1), Duration.ZERO, 3,
             List.of(), "runtimeclass-guard-scan", Duration.ofSeconds(3), new ScanProperties.Reports(true, 10));
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Opened opened = new Opened();
     private final ListAppender<ILoggingEvent> decisionLines = new ListAppender<>();
     private MockApiServer apiServer;
     private KubernetesClient kubectl;
 
     @BeforeEach
     void startCluster() throws IOException {
-        apiServer = closing(MockApiServer.paginating());
-        kubectl = closing(apiServer.newClient());
+        apiServer = opened.closing(MockApiServer.paginating());
+        kubectl = opened.closing(apiServer.newClient());
         try (Stream<Path> files = Files.list(Path.of("policies"))) {
             for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
                 apply(file);
@@ -68,9 +69,7 @@ class BackgroundScanTest {
     @AfterEach
     void stopAll() throws Exception {
         ((Logger) LoggerFactory.getLogger(DecisionLog.class)).detachAppender(decisionLines);
-        for (AutoCloseable closeable : closeables.reversed()) {
-            closeable.close();
-        }
+        opened.close();
     }
 
     @Test
@@ -155,8 +154,8 @@ class BackgroundScanTest {
 
     /** One webhook replica: its own client, cluster state, metrics and scan. */
     private Replica replica(String identity, List<ScanObserver> more) {
-        KubernetesClient client = closing(apiServer.newClient());
-        InformerClusterState state = closing(new InformerClusterState(client, POLICY_NAMESPACE, List.of(), identity,
+        KubernetesClient client = opened.closing(apiServer.newClient());
+        InformerClusterState state = opened.closing(new InformerClusterState(client, POLICY_NAMESPACE, List.of(), identity,
                 Clock.systemUTC()));
         state.start();
         await().until(state::ready);
@@ -172,7 +171,7 @@ class BackgroundScanTest {
                 scans.add(scan);
             }
         });
-        BackgroundScan scan = closing(new BackgroundScan(client, state, PROPERTIES, POLICY_NAMESPACE, identity, observers,
+        BackgroundScan scan = opened.closing(new BackgroundScan(client, state, PROPERTIES, POLICY_NAMESPACE, identity, observers,
                 Clock.systemUTC()));
         scan.start();
         return new Replica(scan, meters, scans, linesAtCompletion);
@@ -212,8 +211,4 @@ class BackgroundScanTest {
         }
     }
 
-    private <T extends AutoCloseable> T closing(T closeable) {
-        closeables.add(closeable);
-        return closeable;
-    }
 }
