@@ -23,7 +23,7 @@ SOAK_MINUTES ?= 10
 SOAK_RATE ?= 1000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-jmh bench-audit-report bench-scan fuzz soak
+.PHONY: help run test package tools lint-chart image e2e bench bench-start bench-profile bench-jmh bench-audit-report bench-scan fuzz soak
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,11 +58,24 @@ image: ## Build the container image IMAGE (default runtimeclass-guard:dev; needs
 	  exit 1; }
 	$(DOCKER) build --tag $(IMAGE) .
 
-bench: ## Benchmark the webhook against nginx, start-up included (~9 min, loopback); table in target/bench/results.md
+bench: ## Benchmark the webhook against nginx, start-up included (~10 min, loopback); table in target/bench/results.md
 	src/bench/bench.sh
 
 bench-start: ## Start to ready on one, two and half a core, and where the time goes (~5 min); report in target/bench/start.md
 	src/bench/start.sh
+
+# async-profiler for `make bench-profile`, from Maven Central (its jar carries the native library per platform).
+ASYNC_PROFILER_VERSION ?= 4.6
+ASYNC_PROFILER_DIR ?= target/bench/async-profiler
+ASYNC_PROFILER_PLATFORM ?= linux-$(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
+
+bench-profile: package ## Where the CPU goes at start, in the first 1,000 requests and under load (~3 min); target/bench/profile.md
+	$(MVN) -q dependency:copy -Dartifact=tools.profiler:async-profiler:$(ASYNC_PROFILER_VERSION) \
+	  -DoutputDirectory=$(abspath $(ASYNC_PROFILER_DIR))
+	cd $(ASYNC_PROFILER_DIR) && "$(JAVA_HOME)/bin/jar" xf async-profiler-$(ASYNC_PROFILER_VERSION).jar \
+	  $(ASYNC_PROFILER_PLATFORM)/libasyncProfiler.so
+	BENCH_SKIP_BUILD=1 ASYNC_PROFILER=$(abspath $(ASYNC_PROFILER_DIR))/$(ASYNC_PROFILER_PLATFORM)/libasyncProfiler.so \
+	  src/bench/profile.sh
 
 bench-jmh: ## JMH benchmarks of the codec, the evaluator and the decision line alone, pinned to core JMH_CPU (JMH_ARGS picks and tunes)
 	$(MVN) -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \

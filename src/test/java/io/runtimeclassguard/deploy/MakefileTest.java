@@ -34,10 +34,12 @@ class MakefileTest {
 
     @Test
     void benchTargetsRunTheHarnessUnderSrcBench() throws IOException {
-        assertThat(targets()).containsKeys("bench", "bench-start", "bench-jmh", "bench-scan");
-        assertThat(String.join("\n", lines())).contains("src/bench/bench.sh").contains("src/bench/start.sh");
+        assertThat(targets()).containsKeys("bench", "bench-start", "bench-profile", "bench-jmh", "bench-scan");
+        assertThat(String.join("\n", lines())).contains("src/bench/bench.sh").contains("src/bench/start.sh")
+                .contains("src/bench/profile.sh");
         assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/bench.sh"))).isTrue();
         assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/start.sh"))).isTrue();
+        assertThat(Files.isExecutable(Helm.PROJECT.resolve("src/bench/profile.sh"))).isTrue();
     }
 
     @Test
