@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1.7
 # RuntimeClass Guard image: `make image`, or `docker build -t runtimeclass-guard:dev .`
 #
-#   build     compiles the jar with the Maven Wrapper (Maven's repository in a cache mount) and
-#             unpacks it into a plain class path: /app/runtimeclass-guard.jar + /app/lib/*.jar
+#   build     compiles the jar with the Maven Wrapper (Maven's repository in a cache mount), with the
+#             bean definitions Spring's build-time processing generates, and unpacks it into a plain
+#             class path: /app/runtimeclass-guard.jar + /app/lib/*.jar
 #   training  runs the webhook once against itself (real AdmissionReviews over HTTPS) and records an
 #             AOT cache of the classes it loaded and linked, so a new replica is ready sooner
 #   runtime   JRE only, non-root uid/gid 10001, nothing written outside /tmp (read-only root FS)
@@ -17,7 +18,8 @@ WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn/ .mvn/
 COPY src/ src/
-# The shipped policies are also the standalone mode's defaults, which the build may package.
+# The shipped policies are also the standalone mode's defaults: the build's Spring AOT processing starts the
+# webhook over them, and the tests read them.
 COPY policies/ policies/
 RUN --mount=type=cache,target=/root/.m2 \
     ./mvnw -B -ntp -DskipTests package

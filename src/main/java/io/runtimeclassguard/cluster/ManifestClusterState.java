@@ -4,8 +4,6 @@ import io.runtimeclassguard.config.GuardProperties;
 import io.runtimeclassguard.policy.loading.PolicyProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.stereotype.Component;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +16,6 @@ import java.util.List;
  * error stops the start with every {@code file:line:column}; a webhook guessing around a broken policy
  * would enforce something nobody wrote.
  */
-@Component
-@ConditionalOnProperty(name = "runtimeclass-guard.mode", havingValue = "standalone", matchIfMissing = true)
 public class ManifestClusterState implements ClusterState {
     private static final Logger log = LoggerFactory.getLogger(ManifestClusterState.class);
 

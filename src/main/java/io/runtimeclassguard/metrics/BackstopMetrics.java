@@ -5,8 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.runtimeclassguard.backstop.BackstopListener;
 import io.runtimeclassguard.backstop.BackstopStatus;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.stereotype.Component;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,8 +15,6 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code in_step == 0} for longer than a resync catches a writer that cannot write and a replica that sees a
  * different policy set.
  */
-@Component
-@ConditionalOnProperty(name = "runtimeclass-guard.backstop.enabled", havingValue = "true")
 public class BackstopMetrics implements BackstopListener {
     public static final String IN_STEP = "runtimeclass.guard.backstop.in.step";
     public static final String LAG = "runtimeclass.guard.backstop.lag.seconds";

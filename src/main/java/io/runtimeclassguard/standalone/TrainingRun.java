@@ -11,9 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.stereotype.Component;
 
 import java.net.URI;
 import java.util.List;
@@ -23,8 +21,6 @@ import java.util.List;
  * AdmissionReview a few hundred times, then the JVM exits (0 when every answer was right). Image builds run
  * this under {@code -XX:AOTCacheOutput} so the JDK records the classes and profiles real requests need.
  */
-@Component
-@ConditionalOnBooleanProperty("runtimeclass-guard.training-run")
 public class TrainingRun implements ApplicationRunner {
     private static final Logger log = LoggerFactory.getLogger(TrainingRun.class);
 

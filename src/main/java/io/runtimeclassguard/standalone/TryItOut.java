@@ -9,12 +9,9 @@ import io.runtimeclassguard.tls.SelfSignedCertificate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.io.ClassPathResource;
-import org.springframework.stereotype.Component;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,9 +24,6 @@ import java.nio.file.Path;
  * real Pod AdmissionReview (written next to the CA) and gets back the patch that sets {@code gvisor}, plus
  * one that gets a denial. Printed only when the certificate was generated here, since only then is the CA known.
  */
-@Component
-@ConditionalOnProperty(name = "runtimeclass-guard.mode", havingValue = "standalone", matchIfMissing = true)
-@ConditionalOnBooleanProperty(name = "runtimeclass-guard.training-run", havingValue = false, matchIfMissing = true)
 public class TryItOut {
     static final String EXAMPLE = "training/pod-create-untrusted-no-class.mutate.json";
     static final String MUTATED_FILE = "pod-untrusted-no-class.json";

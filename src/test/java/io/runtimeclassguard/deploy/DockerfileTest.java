@@ -141,6 +141,16 @@ class DockerfileTest {
     }
 
     @Test
+    void trainingAndRuntimeStartFromTheBeanDefinitionsTheBuildGenerated() throws IOException {
+        // Both read the options file, so the AOT cache is recorded on the start the runtime makes.
+        assertThat(build().all("RUN")).anyMatch(run -> run.contains("src/main/jvm/jvm.options /app/jvm.options"));
+        assertThat(stageRunning("-XX:AOTCacheOutput=").all("RUN")).anyMatch(run -> run.contains("@/app/jvm.options"));
+        assertThat(runtime().all("ENTRYPOINT").getLast()).contains("@/app/jvm.options");
+        assertThat(Files.readAllLines(Helm.PROJECT.resolve("src/main/jvm/jvm.options"))).contains("-Dspring.aot.enabled=true");
+        assertThat(Files.readString(Helm.PROJECT.resolve("pom.xml"))).contains("<goal>process-aot</goal>");
+    }
+
+    @Test
     void runtimeRunsAsTheFixedNonRootUserTheChartExpects() {
         List<String> users = runtime().all("USER");
         Deployment deployment = Helm.template().single(Deployment.class);

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.runtimeclassguard.admission.http.AdmissionServer;
 import io.runtimeclassguard.config.GuardConfiguration;
 import io.runtimeclassguard.metrics.PolicyReloadMetrics;
 import io.runtimeclassguard.policy.loading.PolicyConfigMaps;
@@ -18,10 +19,11 @@ import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.mockito.Mockito.mock;
 
-class ClusterModeConfigurationTest {
+class ClusterModeBeansTest {
     private final ApplicationContextRunner contexts = new ApplicationContextRunner()
-            .withUserConfiguration(GuardConfiguration.class, ClusterModeConfiguration.class, PolicyReloadMetrics.class)
+            .withUserConfiguration(GuardConfiguration.class, PolicyReloadMetrics.class)
             .withBean(MeterRegistry.class, SimpleMeterRegistry::new);
 
     @TempDir
@@ -69,9 +71,10 @@ class ClusterModeConfigurationTest {
 
     @Test
     void standaloneModeTouchesNoCluster() {
-        contexts.withPropertyValues("runtimeclass-guard.mode=standalone")
-                .run(context -> assertThat(context).doesNotHaveBean(KubernetesClient.class)
-                        .doesNotHaveBean(InformerClusterState.class));
+        contexts.withBean(AdmissionServer.class, () -> mock(AdmissionServer.class))
+                .withPropertyValues("runtimeclass-guard.mode=standalone")
+                .run(context -> assertThat(context).hasNotFailed().hasSingleBean(ManifestClusterState.class)
+                        .doesNotHaveBean(KubernetesClient.class).doesNotHaveBean(InformerClusterState.class));
     }
 
     @Test

@@ -3,8 +3,8 @@ package io.runtimeclassguard.scan;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.runtimeclassguard.cluster.ClusterModeConfiguration;
 import io.runtimeclassguard.cluster.MockApiServer;
+import io.runtimeclassguard.admission.http.AdmissionServer;
 import io.runtimeclassguard.config.GuardConfiguration;
 import io.runtimeclassguard.metrics.ScanMetrics;
 import org.junit.jupiter.api.AfterEach;
@@ -17,12 +17,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
 
 /** The background scan runs in cluster mode unless switched off; reports only when asked for. */
-class ScanConfigurationTest {
+class ScanBeansTest {
     private final ApplicationContextRunner contexts = new ApplicationContextRunner()
-            .withUserConfiguration(GuardConfiguration.class, ClusterModeConfiguration.class, ScanConfiguration.class,
-                    ScanMetrics.class)
+            .withUserConfiguration(GuardConfiguration.class, ScanMetrics.class)
             .withBean(MeterRegistry.class, SimpleMeterRegistry::new);
 
     @TempDir
@@ -66,8 +66,10 @@ class ScanConfigurationTest {
 
     @Test
     void standaloneModeScansNothing() {
-        contexts.withPropertyValues("runtimeclass-guard.mode=standalone")
-                .run(context -> assertThat(context).doesNotHaveBean(BackgroundScan.class).doesNotHaveBean(ScanProperties.class));
+        contexts.withBean(AdmissionServer.class, () -> mock(AdmissionServer.class))
+                .withPropertyValues("runtimeclass-guard.mode=standalone", "runtimeclass-guard.scan.reports.enabled=true")
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(KubernetesClient.class)
+                        .doesNotHaveBean(BackgroundScan.class).doesNotHaveBean(OpenReports.class));
     }
 
     @Test
