@@ -16,6 +16,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -67,6 +68,20 @@ class ClusterModeBeansTest {
                     assertThat(context.getBean(MeterRegistry.class).get(PolicyReloadMetrics.RELOADS)
                             .tag("result", "applied").counter().count()).isEqualTo(1);
                 });
+    }
+
+    @Test
+    void theInformersStopWithTheContext() throws IOException {
+        AtomicReference<InformerClusterState> started = new AtomicReference<>();
+        contexts.withPropertyValues("runtimeclass-guard.mode=cluster",
+                        "runtimeclass-guard.cluster.kubeconfig=" + apiServer.writeKubeconfig(directory))
+                .run(context -> {
+                    InformerClusterState state = context.getBean(InformerClusterState.class);
+                    await().until(() -> !state.caches().isEmpty()
+                            && state.caches().values().stream().allMatch(InformerClusterState.CacheState::watching));
+                    started.set(state);
+                });
+        assertThat(started.get().caches().values()).isNotEmpty().noneMatch(InformerClusterState.CacheState::watching);
     }
 
     @Test
