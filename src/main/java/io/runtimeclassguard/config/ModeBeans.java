@@ -21,7 +21,9 @@ import io.runtimeclassguard.standalone.TrainingRun;
 import io.runtimeclassguard.standalone.TryItOut;
 import org.springframework.beans.factory.BeanRegistrar;
 import org.springframework.beans.factory.BeanRegistry;
+import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.Environment;
 
@@ -35,23 +37,19 @@ import java.util.UUID;
  *
  * <p>Decided here, in code, rather than with {@code @ConditionalOnProperty}: the image runs Spring's build-time (AOT)
  * processing, which evaluates conditions once, at build time, with the build's properties; a bean registrar runs at
- * every start, with the Pod's. The settings are read with the same binder as {@link GuardProperties}, so
- * {@code CLUSTER}, {@code cluster} and an environment variable mean the same here as there.
+ * every start, with the Pod's. The settings are read by binding their records
+ * ({@link GuardProperties}, {@code ScanProperties}, {@code BackstopProperties}) as the context does, so a setting
+ * means the same here as there and its default lives in its record only.
  */
 public class ModeBeans implements BeanRegistrar {
-    static final String MODE = "runtimeclass-guard.mode";
-    static final String TRAINING_RUN = "runtimeclass-guard.training-run";
-    static final String BACKSTOP = "runtimeclass-guard.backstop.enabled";
-    static final String SCAN = "runtimeclass-guard.scan.enabled";
-    static final String SCAN_REPORTS = "runtimeclass-guard.scan.reports.enabled";
 
     @Override
     public void register(BeanRegistry registry, Environment environment) {
         Binder binder = Binder.get((ConfigurableEnvironment) environment);
-        RunMode mode = binder.bind(MODE, RunMode.class).orElse(RunMode.STANDALONE);
-        if (mode == RunMode.STANDALONE) {
+        GuardProperties guard = bind(binder, GuardProperties.class);
+        if (guard.mode() == RunMode.STANDALONE) {
             registry.registerBean("manifestClusterState", ManifestClusterState.class);
-            if (flag(binder, TRAINING_RUN, false)) {
+            if (guard.trainingRun()) {
                 registry.registerBean("trainingRun", TrainingRun.class);
             } else {
                 registry.registerBean("tryItOut", TryItOut.class);
@@ -59,7 +57,7 @@ public class ModeBeans implements BeanRegistrar {
         } else {
             registerCluster(registry, environment, binder);
         }
-        if (flag(binder, BACKSTOP, false)) {
+        if (bind(binder, BackstopProperties.class).enabled()) {
             registry.registerBean("backstopMetrics", BackstopMetrics.class);
         }
     }
@@ -87,22 +85,23 @@ public class ModeBeans implements BeanRegistrar {
             state.start();
             return state;
         }));
-        if (flag(binder, SCAN, true)) {
+        ScanProperties scan = bind(binder, ScanProperties.class);
+        if (scan.enabled()) {
             registry.registerBean("backgroundScan", BackgroundScan.class, spec -> spec.supplier(context -> {
-                BackgroundScan scan = new BackgroundScan(context.bean(KubernetesClient.class),
+                BackgroundScan backgroundScan = new BackgroundScan(context.bean(KubernetesClient.class),
                         context.bean(ClusterState.class), context.bean(ScanProperties.class),
                         context.bean(GuardProperties.class).policyNamespace(), scanIdentity,
                         context.beanProvider(ScanObserver.class).orderedStream().toList(), Clock.systemUTC());
-                scan.start();
-                return scan;
+                backgroundScan.start();
+                return backgroundScan;
             }));
-            if (flag(binder, SCAN_REPORTS, false)) {
+            if (scan.reports().enabled()) {
                 registry.registerBean("openReports", OpenReports.class, spec -> spec.supplier(context ->
                         new OpenReports(context.bean(KubernetesClient.class),
                                 context.bean(ScanProperties.class).reports().maxResults())));
             }
         }
-        if (flag(binder, BACKSTOP, false)) {
+        if (bind(binder, BackstopProperties.class).enabled()) {
             registry.registerBean("backstopSync", BackstopSync.class, spec -> spec.supplier(context -> {
                 BackstopSync sync = new BackstopSync(context.bean(KubernetesClient.class),
                         context.bean(ClusterState.class), context.bean(BackstopProperties.class),
@@ -114,7 +113,12 @@ public class ModeBeans implements BeanRegistrar {
         }
     }
 
-    private static boolean flag(Binder binder, String name, boolean otherwise) {
-        return binder.bind(name, Boolean.class).orElse(otherwise);
+    /**
+     * The settings record as the context will bind it (its prefix, defaults and checks): a setting's default lives
+     * in its record only. A bad value stops the start here, with the record's own message.
+     */
+    private static <T> T bind(Binder binder, Class<T> settings) {
+        String prefix = MergedAnnotations.from(settings).get(ConfigurationProperties.class).getString("prefix");
+        return binder.bindOrCreate(prefix, settings);
     }
 }
